@@ -1,0 +1,67 @@
+// Bundles the three programs with esbuild:
+//   dist/extension.js  the VS Code extension host entry (vscode is provided by VS Code)
+//   dist/cli.js        the `centerfusion` command line / trainer child process
+//   dist/webview/<name>.js  one browser bundle per folder under webview/ that has a main.ts
+// Usage: node scripts/build.mjs [--watch] [--minify]
+import * as esbuild from 'esbuild';
+import { existsSync, readdirSync, mkdirSync, chmodSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const watch = process.argv.includes('--watch');
+const minify = process.argv.includes('--minify') || process.env.CI === 'true';
+
+const common = { bundle: true, sourcemap: true, minify, logLevel: 'warning', absWorkingDir: root, legalComments: 'none' };
+
+/** Native tfjs accelerators are optional dependencies; they are loaded at run time if present. */
+const optionalNative = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
+
+const targets = [
+  {
+    ...common,
+    entryPoints: ['src/extension/extension.ts'],
+    outfile: 'dist/extension.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode'],
+  },
+  {
+    ...common,
+    entryPoints: ['src/trainer/cli.ts'],
+    outfile: 'dist/cli.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: optionalNative,
+    banner: { js: '#!/usr/bin/env node' },
+  },
+];
+
+const webviewDir = join(root, 'webview');
+if (existsSync(webviewDir)) {
+  for (const name of readdirSync(webviewDir)) {
+    if (existsSync(join(webviewDir, name, 'main.ts'))) {
+      targets.push({
+        ...common,
+        entryPoints: [`webview/${name}/main.ts`],
+        outfile: `dist/webview/${name}.js`,
+        platform: 'browser',
+        format: 'iife',
+        target: 'es2022',
+      });
+    }
+  }
+}
+
+mkdirSync(join(root, 'dist'), { recursive: true });
+if (watch) {
+  for (const t of targets) await (await esbuild.context(t)).watch();
+  console.log('esbuild: watching');
+} else {
+  const t0 = Date.now();
+  await Promise.all(targets.map((t) => esbuild.build(t)));
+  chmodSync(join(root, 'dist/cli.js'), 0o755);
+  console.log(`esbuild: ${targets.length} bundles in ${Date.now() - t0} ms`);
+}
