@@ -173,9 +173,14 @@ export const EVENT_TYPES: readonly EventType[] = [
   'run_end',
 ];
 
-/** Distributive Omit so that each member of the union keeps its own fields. */
+/**
+ * An event without the fields the writer adds (`v`, `run`, `t`), for each member of the union.
+ * The key remapping keeps each type's own fields and the extra-field index signature; the
+ * built-in Omit would not (on a type with an index signature, `keyof` is just `string`, so Omit
+ * would leave only the index signature and accept any body).
+ */
 export type EventBody<E extends KnownEvent = KnownEvent> = E extends KnownEvent
-  ? Omit<E, 'v' | 'run' | 't'>
+  ? { [K in keyof E as K extends 'v' | 'run' | 't' ? never : K]: E[K] }
   : never;
 
 /** The ten nuScenes detection classes, in the devkit's order. */
