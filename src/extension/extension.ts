@@ -1,0 +1,66 @@
+/**
+ * Composition root: builds the run store, the config repository, the trainer process manager,
+ * the three trees and the commands, and wires them together. Activation does no file-system
+ * work itself: configs and past runs are read asynchronously after it returns.
+ *
+ * Deactivation stops no training: each trainer runs in its own process group and keeps going
+ * (its run folder records what happens); only listeners, watchers and timers are disposed.
+ */
+
+import * as vscode from 'vscode';
+import { registerCommands } from './commands';
+import { ConfigRepository } from './configs/configRepository';
+import { OUTPUT_CHANNEL_NAME, VIEW_IDS } from './ids';
+import { TrainerProcesses } from './process/trainerProcess';
+import { loadRuns } from './runs/runLoader';
+import { RunStore } from './runs/runStore';
+import { CheckpointsTreeProvider } from './views/checkpointsTree';
+import { ConfigsTreeProvider } from './views/configsTree';
+import { RunsTreeProvider } from './views/runsTree';
+
+export function activate(context: vscode.ExtensionContext): void {
+  const output = vscode.window.createOutputChannel(OUTPUT_CHANNEL_NAME);
+  const store = new RunStore();
+  const configs = new ConfigRepository();
+  const processes = new TrainerProcesses(store, (line) => output.appendLine(line));
+
+  const reloadRuns = async (folders: readonly vscode.WorkspaceFolder[] = vscode.workspace.workspaceFolders ?? []): Promise<void> => {
+    await Promise.all(
+      folders.map(async (folder) => {
+        const result = await loadRuns(store, folder.uri.fsPath, { skip: (id) => processes.get(id) !== undefined });
+        if (result.problems > 0) {
+          output.appendLine(`${folder.name}: ${result.problems} bad event line(s) while reading ${result.runs} past run(s)`);
+        }
+      }),
+    );
+  };
+
+  const configsTree = new ConfigsTreeProvider(configs);
+  const runsTree = new RunsTreeProvider(store, configs, (id) => processes.get(id)?.stopping ?? false);
+  const checkpointsTree = new CheckpointsTreeProvider(store, configs);
+
+  context.subscriptions.push(
+    output,
+    configs,
+    processes,
+    configsTree,
+    runsTree,
+    checkpointsTree,
+    vscode.window.createTreeView(VIEW_IDS.configs, { treeDataProvider: configsTree }),
+    vscode.window.createTreeView(VIEW_IDS.runs, { treeDataProvider: runsTree, showCollapseAll: true }),
+    vscode.window.createTreeView(VIEW_IDS.checkpoints, { treeDataProvider: checkpointsTree, showCollapseAll: true }),
+    ...registerCommands({ extensionPath: context.extensionPath, store, configs, processes, output, checkpointsTree, reloadRuns }),
+    vscode.workspace.onDidChangeWorkspaceFolders((e) => {
+      const removed = new Set(e.removed.map((f) => f.uri.fsPath));
+      for (const run of store.all()) if (run.folder !== undefined && removed.has(run.folder) && !run.attached) store.delete(run.id);
+      void reloadRuns(e.added);
+    }),
+  );
+
+  // Past runs: read after activation has returned, so that it stays fast.
+  setTimeout(() => void reloadRuns(), 0);
+}
+
+export function deactivate(): void {
+  // Everything is in context.subscriptions; running trainers are left running on purpose.
+}
