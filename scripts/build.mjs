@@ -4,7 +4,7 @@
 //   dist/webview/<name>.js  one browser bundle per folder under webview/ that has a main.ts
 // Usage: node scripts/build.mjs [--watch] [--minify]
 import * as esbuild from 'esbuild';
-import { existsSync, readdirSync, mkdirSync, chmodSync } from 'node:fs';
+import { existsSync, readdirSync, mkdirSync, chmodSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -55,6 +55,26 @@ if (existsSync(webviewDir)) {
   }
 }
 
+/**
+ * dist/config.schema.json: the JSON Schema of .centerfusion/configs/*.json, generated from the
+ * option catalog so that the editor's IntelliSense and validation never drift from the options.
+ */
+async function writeConfigSchema() {
+  const out = await esbuild.build({
+    ...common,
+    sourcemap: false,
+    minify: false,
+    entryPoints: ['src/shared/options/index.ts'],
+    platform: 'node',
+    format: 'cjs',
+    write: false,
+  });
+  const mod = { exports: {} };
+  new Function('module', 'exports', out.outputFiles[0].text)(mod, mod.exports);
+  const schema = mod.exports.configJsonSchema();
+  writeFileSync(join(root, 'dist/config.schema.json'), JSON.stringify(schema, null, 2) + '\n');
+}
+
 mkdirSync(join(root, 'dist'), { recursive: true });
 if (watch) {
   for (const t of targets) await (await esbuild.context(t)).watch();
@@ -63,5 +83,6 @@ if (watch) {
   const t0 = Date.now();
   await Promise.all(targets.map((t) => esbuild.build(t)));
   chmodSync(join(root, 'dist/cli.js'), 0o755);
+  await writeConfigSchema();
   console.log(`esbuild: ${targets.length} bundles in ${Date.now() - t0} ms`);
 }

@@ -323,7 +323,7 @@ function findFiles(dir, name, depth = 6) {
 export async function packageVsix(outFile) {
   const vsce = join(repoRoot, 'node_modules', '@vscode', 'vsce', 'vsce');
   mkdirSync(dirname(outFile), { recursive: true });
-  await run(process.execPath, [vsce, 'package', '--no-dependencies', '--out', outFile], { cwd: repoRoot, quiet: true });
+  await run(process.execPath, [vsce, 'package', '--no-dependencies', '--no-rewrite-relative-links', '--out', outFile], { cwd: repoRoot, quiet: true });
   return outFile;
 }
 

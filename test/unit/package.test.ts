@@ -36,7 +36,7 @@ function vscePackage(out: string): Promise<string> {
   const vsce = join(repoRoot, 'node_modules', '@vscode', 'vsce', 'vsce');
   return new Promise((res, rej) => {
     // stdin closed: vsce asks y/N questions (e.g. a missing LICENSE) and must not hang on them.
-    const child = spawn(process.execPath, [vsce, 'package', '--no-dependencies', '--out', out], {
+    const child = spawn(process.execPath, [vsce, 'package', '--no-dependencies', '--no-rewrite-relative-links', '--out', out], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -54,6 +54,7 @@ const allowed: RegExp[] = [
   /^extension\.vsixmanifest$/,
   /^extension\/package\.json$/,
   /^extension\/dist\/(extension|cli)\.js$/,
+  /^extension\/dist\/config\.schema\.json$/, // contributes.jsonValidation for config files
   /^extension\/dist\/webview\/[^/]+\.(js|css)$/,
   /^extension\/dist\/[^/]+\.wasm$/, // tfjs wasm backend binaries, if the build copies them
   /^extension\/media\/.+/,
@@ -65,6 +66,7 @@ const required = [
   'extension/package.json',
   'extension/dist/extension.js',
   'extension/dist/cli.js',
+  'extension/dist/config.schema.json',
   'extension/readme.md',
   'extension/changelog.md',
   'extension/LICENSE.txt',
