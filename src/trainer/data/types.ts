@@ -1,0 +1,85 @@
+/** What the dataset factory hands to the training loop. */
+
+/** Pinhole camera of a sample (pixels of the network input). */
+export interface Calib {
+  f: number;
+  cx: number;
+  cy: number;
+}
+
+/** One annotated object in the camera frame (x right, y down, z forward; metres). */
+export interface Object3D {
+  /** Class index into the dataset's class names. */
+  cls: number;
+  /** Centre of the 3D box. */
+  center: [number, number, number];
+  /** [height, width, length], CenterNet's dim order. */
+  dim: [number, number, number];
+  /** Yaw around the camera's y axis (KITTI's rotation_y). */
+  rotY: number;
+  /** Velocity in the camera frame, m/s. */
+  velocityCam: [number, number, number];
+  /** nuScenes attribute name, or '' for none. */
+  attribute: string;
+  /** Radar/lidar points inside the box (the nuScenes evaluation drops boxes with none). */
+  numPts: number;
+}
+
+/** A regression target of one head: [max_objs, channels] values and a same-shaped mask. */
+export interface RegTarget {
+  channels: number;
+  target: Float32Array;
+  mask: Float32Array;
+}
+
+export interface Sample {
+  /** Unique per split and index (the nuScenes "sample_token" of the evaluation). */
+  token: string;
+  /** Normalised image, NHWC [input_h, input_w, 3]. */
+  image: Float32Array;
+  /** Class heatmaps, NHWC [output_h, output_w, num_classes]. */
+  hm: Float32Array;
+  /** Flat output index (y * output_w + x) of each object's centre; [max_objs]. */
+  ind: Int32Array;
+  /** 1 for the slots that hold an object. */
+  mask: Float32Array;
+  /** Class index per slot. */
+  cat: Int32Array;
+  /** Regression targets keyed by head name (reg, wh, dep, dim, amodel_offset, ...). */
+  reg: Record<string, RegTarget>;
+  /** Rotation bins and residuals, [max_objs, 2] each. */
+  rotbin: Int32Array;
+  rotres: Float32Array;
+  /** The objects behind the targets, for the dataset evaluation. */
+  objects: Object3D[];
+  calib: Calib;
+}
+
+/** Sizes every sample of a dataset shares. */
+export interface Geometry {
+  inputH: number;
+  inputW: number;
+  outputH: number;
+  outputW: number;
+  downRatio: number;
+  numClasses: number;
+  maxObjs: number;
+}
+
+export interface Dataset {
+  readonly name: string;
+  readonly split: string;
+  readonly size: number;
+  readonly geometry: Geometry;
+  readonly classNames: readonly string[];
+  /** Deterministic: the same index always gives the same sample. */
+  get(index: number): Sample;
+}
+
+/** Raised for a dataset that cannot be used (missing files, unknown name); exit code 1. */
+export class DatasetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DatasetError';
+  }
+}

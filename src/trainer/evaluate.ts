@@ -1,0 +1,131 @@
+/**
+ * The dataset evaluation (CenterFusion's run_dataset_eval / --eval): the one call site of the
+ * nuScenes detection metric in src/shared/eval. Validation detections and the split's ground
+ * truth are converted to nuScenes' format (camera frame -> ego/global frame, wlh sizes, yaw
+ * quaternions), evaluated, and written where CenterFusion writes them:
+ *   save_dir/results_nuscenes_det_<val_split>.json        the detections (submission format)
+ *   save_dir/nuscenes_eval_det_output_<val_split>/metrics_summary.json, metrics_details.json
+ * plus a copy of metrics_summary.json per epoch in the run folder (CenterFusion overwrites its).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  evaluateDetections,
+  formatSummaryPrintout,
+  serializeMetricsDetails,
+  serializeMetricsSummary,
+  toEventMetrics,
+  type GroundTruthBox,
+  type GroundTruthFile,
+  type MetricsSummary,
+  type Submission,
+  type SubmissionBox,
+} from '../shared/eval';
+import type { EvalMetrics } from '../shared/protocol';
+import type { Detection3D } from './decode';
+import type { Object3D } from './data/types';
+import { writeFileAtomic } from './fsutil';
+
+/** The attribute CenterFusion reports for a class when it has no attribute head. */
+function defaultAttribute(name: string): string {
+  if (['car', 'truck', 'bus', 'trailer', 'construction_vehicle'].includes(name)) return 'vehicle.parked';
+  if (name === 'pedestrian') return 'pedestrian.standing';
+  if (name === 'bicycle' || name === 'motorcycle') return 'cycle.without_rider';
+  return '';
+}
+
+/** Camera frame (x right, y down, z forward) -> ego frame (x forward, y left, z up); camera at the origin. */
+function toEgo(p: readonly number[]): [number, number, number] {
+  return [p[2], -p[0], -p[1]];
+}
+
+/** nuScenes rotation quaternion [w, x, y, z] for a camera-frame yaw (rotation_y). */
+function yawQuaternion(rotY: number): [number, number, number, number] {
+  const yaw = -rotY - Math.PI / 2;
+  return [Math.cos(yaw / 2), 0, 0, Math.sin(yaw / 2)];
+}
+
+function boxGeometry(center: readonly number[], dim: readonly number[], rotY: number, velocityCam: readonly number[]) {
+  return {
+    translation: toEgo(center),
+    // nuScenes sizes are [width, length, height]; CenterNet's dim is [height, width, length].
+    size: [dim[1], dim[2], dim[0]] as [number, number, number],
+    rotation: yawQuaternion(rotY),
+    velocity: [velocityCam[2], -velocityCam[0]] as [number, number],
+  };
+}
+
+function allFinite(d: Detection3D): boolean {
+  return [d.score, d.rotY, ...d.center, ...d.dim, ...d.velocityCam].every((x) => Number.isFinite(x));
+}
+
+export interface EvalSample {
+  token: string;
+  objects: Object3D[];
+  detections: Detection3D[];
+}
+
+export interface EvalOutcome {
+  summary: MetricsSummary;
+  metrics: EvalMetrics;
+  /** The per-epoch copy of metrics_summary.json. */
+  summaryPath: string;
+  printout: string;
+}
+
+export interface EvalRequest {
+  samples: EvalSample[];
+  classNames: readonly string[];
+  saveDir: string;
+  valSplit: string;
+  /** Folder for this evaluation's own copy (in the run folder). */
+  copyDir: string;
+  useRadar: boolean;
+}
+
+/** Runs the nuScenes detection evaluation on validation detections and writes its files. */
+export function runDatasetEval(req: EvalRequest): EvalOutcome {
+  const gt: GroundTruthFile = { sample_tokens: [], ego_pose_translation: {}, gt_boxes: {} };
+  const submission: Submission = {
+    meta: { use_camera: true, use_lidar: false, use_radar: req.useRadar, use_map: false, use_external: false },
+    results: {},
+  };
+  for (const s of req.samples) {
+    gt.sample_tokens.push(s.token);
+    gt.ego_pose_translation[s.token] = [0, 0, 0];
+    gt.gt_boxes[s.token] = s.objects.map((o): GroundTruthBox => {
+      const name = req.classNames[o.cls];
+      return {
+        sample_token: s.token,
+        ...boxGeometry(o.center, o.dim, o.rotY, o.velocityCam),
+        num_pts: o.numPts,
+        detection_name: name,
+        attribute_name: o.attribute,
+      };
+    });
+    submission.results[s.token] = s.detections
+      // A diverged network can produce NaN; such boxes cannot be submitted.
+      .filter((d) => d.cls < req.classNames.length && allFinite(d))
+      .map((d): SubmissionBox => {
+        const name = req.classNames[d.cls];
+        return {
+          sample_token: s.token,
+          ...boxGeometry(d.center, d.dim, d.rotY, d.velocityCam),
+          detection_name: name,
+          detection_score: d.score,
+          attribute_name: d.attribute ?? defaultAttribute(name),
+        };
+      });
+  }
+  const result = evaluateDetections(gt, submission);
+  const outDir = path.join(req.saveDir, `nuscenes_eval_det_output_${req.valSplit}`);
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.mkdirSync(req.copyDir, { recursive: true });
+  writeFileAtomic(path.join(req.saveDir, `results_nuscenes_det_${req.valSplit}.json`), JSON.stringify(submission));
+  const summaryText = serializeMetricsSummary(result.summary);
+  writeFileAtomic(path.join(outDir, 'metrics_summary.json'), summaryText);
+  writeFileAtomic(path.join(outDir, 'metrics_details.json'), serializeMetricsDetails(result.details));
+  const summaryPath = path.join(req.copyDir, 'metrics_summary.json');
+  writeFileAtomic(summaryPath, summaryText);
+  return { summary: result.summary, metrics: toEventMetrics(result.summary), summaryPath, printout: formatSummaryPrintout(result.summary) };
+}
