@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
+  DETECTION_CVPR_2019,
   evaluateDetections,
   formatSummaryPrintout,
   serializeMetricsDetails,
@@ -106,6 +107,11 @@ export function runDatasetEval(req: EvalRequest): EvalOutcome {
     submission.results[s.token] = s.detections
       // A diverged network can produce NaN; such boxes cannot be submitted.
       .filter((d) => d.cls < req.classNames.length && allFinite(d))
+      // The metric refuses more than max_boxes_per_sample boxes per sample (as the devkit
+      // does); with a large --K keep the highest-scoring ones, as CenterFusion's
+      // convert_eval_format does.
+      .sort((a, b) => b.score - a.score)
+      .slice(0, DETECTION_CVPR_2019.max_boxes_per_sample)
       .map((d): SubmissionBox => {
         const name = req.classNames[d.cls];
         return {

@@ -284,6 +284,18 @@ describe('centerfusion train', () => {
     assert.match(r.stderr, /^mAP: \d\.\d{4}$/m);
     assert.equal(ofType(evs, 'run_end')[0].status, 'completed');
   });
+
+  it('submits at most 500 boxes per sample when --K asks for more (the metric refuses 501)', async () => {
+    // 32x64 input -> 8x16 output x 10 classes = 1,280 candidate peaks, so --K 600 decodes 600.
+    const r = await cli(['train', 'ddd', '--exp_id', 'demo', '--eval', '--K', '600', '--root-dir', root, ...SMALL, '--load_model', path.join(saveDir, 'model_3.ckpt')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(ofType(events(r), 'run_end')[0].status, 'completed');
+    assert.ok(ofType(events(r), 'eval')[0], 'an eval event');
+    const sub = JSON.parse(fs.readFileSync(path.join(saveDir, 'results_nuscenes_det_val.json'), 'utf8')) as { results: Record<string, unknown[]> };
+    const counts = Object.values(sub.results).map((boxes) => boxes.length);
+    assert.ok(counts.length > 0 && counts.every((n) => n <= 500), `boxes per sample: ${counts.join(',')}`);
+    assert.ok(counts.some((n) => n === 500), `--K 600 should fill the cap: ${counts.join(',')}`);
+  });
 });
 
 describe('centerfusion train: options and determinism', () => {
