@@ -1,6 +1,7 @@
 /** `centerfusion eval-detections`: files written, printout, and the errors' exit codes. */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -64,6 +65,32 @@ describe('eval-detections command', () => {
     assert.equal(summary.meta.use_radar, true);
     assert.ok(Number.isNaN(summary.label_tp_errors.barrier.vel_err));
     assert.match(fs.readFileSync(path.join(out, 'metrics_summary.json'), 'utf8'), /"vel_err": NaN,/);
+  });
+
+  it("writes files that Python's json module loads with the devkit's values", async (t) => {
+    // Debian's python3 is on every machine of this project; a machine without it skips, loudly.
+    const probe = spawnSync('python3', ['--version'], { encoding: 'utf8' });
+    if (probe.error || probe.status !== 0) {
+      t.skip('python3 is not installed');
+      return;
+    }
+    const out = path.join(dir, 'for-python');
+    assert.equal((await run(['--result_path', subPath, '--gt_path', gtPath, '--output_dir', out])).code, 0);
+    const script = [
+      'import json, math, sys',
+      's = json.load(open(sys.argv[1]))',
+      'd = json.load(open(sys.argv[2]))',
+      'assert list(s)[:6] == ["label_aps", "mean_dist_aps", "mean_ap", "label_tp_errors", "tp_errors", "tp_scores"], list(s)',
+      'assert math.isnan(s["label_tp_errors"]["barrier"]["vel_err"])',
+      'assert len(d) == 40 and all(len(v["recall"]) == 101 for v in d.values())',
+      'print(json.dumps({"mean_ap": s["mean_ap"], "nd_score": s["nd_score"]}))',
+    ].join('\n');
+    const r = spawnSync('python3', ['-c', script, path.join(out, 'metrics_summary.json'), path.join(out, 'metrics_details.json')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const fromPython = JSON.parse(r.stdout) as { mean_ap: number; nd_score: number };
+    const ours = parseMetricsSummary(fs.readFileSync(path.join(out, 'metrics_summary.json')));
+    assert.equal(fromPython.mean_ap, ours.mean_ap);
+    assert.equal(fromPython.nd_score, ours.nd_score);
   });
 
   it('prints the devkit-style progress with --verbose', async () => {

@@ -285,6 +285,19 @@ describe('centerfusion train', () => {
     assert.equal(ofType(evs, 'run_end')[0].status, 'completed');
   });
 
+  it('evaluates every validation epoch with --run_dataset_eval and keeps a copy per epoch', async () => {
+    const r = await cli(['train', 'ddd', '--exp_id', 'dataset_eval', '--num_epochs', '2', '--val_intervals', '1', '--run_dataset_eval', '--root-dir', root, ...SMALL]);
+    assert.equal(r.code, 0, r.stderr);
+    const evals = ofType(events(r), 'eval');
+    assert.deepEqual(evals.map((e) => e.epoch), [1, 2]);
+    for (const e of evals) {
+      assert.ok(e.summary_path && fs.existsSync(e.summary_path), 'per-epoch metrics_summary.json copy');
+      assert.ok(e.metrics.NDS === null || (e.metrics.NDS >= 0 && e.metrics.NDS <= 1));
+      assert.equal(Object.keys(e.metrics.per_class).length, 10);
+    }
+    assert.notEqual(evals[0].summary_path, evals[1].summary_path);
+  });
+
   it('submits at most 500 boxes per sample when --K asks for more (the metric refuses 501)', async () => {
     // 32x64 input -> 8x16 output x 10 classes = 1,280 candidate peaks, so --K 600 decodes 600.
     const r = await cli(['train', 'ddd', '--exp_id', 'demo', '--eval', '--K', '600', '--root-dir', root, ...SMALL, '--load_model', path.join(saveDir, 'model_3.ckpt')]);
