@@ -171,7 +171,8 @@ export const DEMO_CONFIG = {
     num_epochs: 3,
     val_intervals: 1,
     batch_size: 4,
-    lr: 0.000125,
+    // 8x CenterFusion's default: the small built-in network visibly learns within 3 epochs (tot 25.2 → 20.0).
+    lr: 0.001,
     lr_step: '2',
     save_point: '3',
     seed: 317,
