@@ -3,20 +3,11 @@
  * configuration. Pure data, no IO.
  */
 
+import { NUSCENES_CLASSES, type NuScenesClass } from '../protocol/types';
+
 /** The ten detection classes, in the order the official configuration lists them. */
-export const DETECTION_NAMES = [
-  'car',
-  'truck',
-  'bus',
-  'trailer',
-  'construction_vehicle',
-  'pedestrian',
-  'motorcycle',
-  'bicycle',
-  'traffic_cone',
-  'barrier',
-] as const;
-export type DetectionName = (typeof DETECTION_NAMES)[number];
+export const DETECTION_NAMES = NUSCENES_CLASSES;
+export type DetectionName = NuScenesClass;
 
 /** The eight attribute names a box may carry ("" means none). */
 export const ATTRIBUTE_NAMES = [

@@ -1,18 +1,8 @@
+import { NUSCENES_CLASSES as PROTOCOL_CLASSES } from '../protocol/types';
 import type { DatasetInfo } from './types';
 
 /** The ten nuScenes detection classes in the devkit's order (class index = position). */
-export const NUSCENES_CLASSES: readonly string[] = Object.freeze([
-  'car',
-  'truck',
-  'bus',
-  'trailer',
-  'construction_vehicle',
-  'pedestrian',
-  'motorcycle',
-  'bicycle',
-  'traffic_cone',
-  'barrier',
-]);
+export const NUSCENES_CLASSES: readonly string[] = PROTOCOL_CLASSES;
 
 /**
  * Datasets this project knows by name. resolveOptions looks --dataset up here unless the caller
