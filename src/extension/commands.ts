@@ -33,6 +33,8 @@ export interface CommandDeps {
   checkpointsTree: CheckpointsTreeProvider;
   /** Rescans the run folders of every workspace folder. */
   reloadRuns(): Promise<void>;
+  /** Trains a config whose trainer is Python (src/extension/python). */
+  trainPython?: (config: TrainingConfig) => Promise<void>;
 }
 
 const SHOW_OUTPUT = 'Show Output';
@@ -61,9 +63,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       return;
     }
     if (isPythonTrainer(config.trainer)) {
-      void vscode.window.showInformationMessage(
-        `CenterFusion: "${config.name}" uses a Python trainer. Python trainers arrive in a later version; use "trainer": "builtin" to train now.`,
-      );
+      if (deps.trainPython !== undefined) await deps.trainPython(config);
+      else void vscode.window.showInformationMessage(`CenterFusion: "${config.name}" uses a Python trainer, which this window cannot start.`);
       return;
     }
     if (hasBlockingProblems(config) || config.raw === undefined) {

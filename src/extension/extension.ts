@@ -17,6 +17,13 @@ import { RunStore } from './runs/runStore';
 import { CheckpointsTreeProvider } from './views/checkpointsTree';
 import { ConfigsTreeProvider } from './views/configsTree';
 import { RunsTreeProvider } from './views/runsTree';
+import { registerDashboard } from './dashboard/dashboardPanel';
+import { registerEvaluate } from './evaluate/evaluateCommand';
+import { createPythonTrainer } from './python/pythonTrain';
+import { registerExpWatch } from './watch/expWatcher';
+import { MetricsReportProvider } from './metricsReport/metricsReportEditor';
+import { registerOptionsForm } from './optionsForm/optionsFormPanel';
+import { registerImportScript } from './optionsForm/importScriptCommand';
 
 export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel(OUTPUT_CHANNEL_NAME);
@@ -47,9 +54,24 @@ export function activate(context: vscode.ExtensionContext): void {
     runsTree,
     checkpointsTree,
     vscode.window.createTreeView(VIEW_IDS.configs, { treeDataProvider: configsTree }),
-    vscode.window.createTreeView(VIEW_IDS.runs, { treeDataProvider: runsTree, showCollapseAll: true }),
+    vscode.window.createTreeView(VIEW_IDS.runs, { treeDataProvider: runsTree, showCollapseAll: true, canSelectMany: true }),
     vscode.window.createTreeView(VIEW_IDS.checkpoints, { treeDataProvider: checkpointsTree, showCollapseAll: true }),
-    ...registerCommands({ extensionPath: context.extensionPath, store, configs, processes, output, checkpointsTree, reloadRuns }),
+    ...registerCommands({
+      extensionPath: context.extensionPath,
+      store,
+      configs,
+      processes,
+      output,
+      checkpointsTree,
+      reloadRuns,
+      trainPython: createPythonTrainer({ store, processes, output }),
+    }),
+    registerExpWatch({ store, configs, processes, output }),
+    ...registerEvaluate({ extensionPath: context.extensionPath, store, configs, processes, checkpointsTree, output }),
+    MetricsReportProvider.register(context.extensionUri),
+    ...registerOptionsForm({ extensionUri: context.extensionUri, configs }),
+    ...registerDashboard({ extensionUri: context.extensionUri, store, log: (line) => output.appendLine(line) }),
+    ...registerImportScript({ configs }),
     vscode.workspace.onDidChangeWorkspaceFolders((e) => {
       const removed = new Set(e.removed.map((f) => f.uri.fsPath));
       for (const run of store.all()) if (run.folder !== undefined && removed.has(run.folder) && !run.attached) store.delete(run.id);

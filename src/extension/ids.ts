@@ -19,6 +19,11 @@ export const COMMANDS = {
   copyCheckpointPath: 'centerfusion.copyCheckpointPath',
   showOutput: 'centerfusion.showOutput',
   createDemoConfig: 'centerfusion.createDemoConfig',
+  openDashboard: 'centerfusion.openDashboard',
+  compareRuns: 'centerfusion.compareRuns',
+  evaluateCheckpoint: 'centerfusion.evaluateCheckpoint',
+  editOptions: 'centerfusion.editOptions',
+  importScript: 'centerfusion.importScript',
 } as const;
 
 /** Tree item context values, used in package.json's menu "when" clauses. */

@@ -8,8 +8,11 @@
  *
  * The header holds format, version, epoch, the network and options it was built from, the
  * weight list (name, shape, byte offset and length), the data length and its CRC-32, and the
- * optimizer's name and learning rate (like CenterFusion, only these: its state is not saved or
- * restored). Files are written atomically; the reader checks every length and the CRC and says
+ * optimizer: name and learning rate, and since version 2 also its state — `step` (Adam's step
+ * count) and `state`, a list like `weights` of the moment/momentum tensors, stored in the data
+ * section after the weights (named `exp_avg/<param>`, `exp_avg_sq/<param>` for Adam,
+ * `momentum_buffer/<param>` for SGD, as PyTorch names them). Version 1 files (no state) still
+ * load. Files are written atomically; the reader checks every length and the CRC and says
  * exactly what is wrong.
  */
 import * as fs from 'node:fs';
@@ -17,7 +20,9 @@ import { writeFileAtomic } from './fsutil';
 
 export const CHECKPOINT_MAGIC = Buffer.from([0x43, 0x46, 0x53, 0x43, 0x4b, 0x50, 0x54, 0x01]); // "CFSCKPT\x01"
 export const CHECKPOINT_FORMAT = 'centerfusion-studio-checkpoint';
-export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_VERSION = 2;
+/** Versions this reader accepts (1: weights only; 2: weights and optimizer state). */
+export const CHECKPOINT_READABLE_VERSIONS: readonly number[] = [1, 2];
 export const CHECKPOINT_EXT = '.ckpt';
 const PREFIX_BYTES = 12;
 /** Refuse absurd headers before allocating for them. */
@@ -51,16 +56,40 @@ export interface CheckpointHeader {
   data_bytes: number;
   /** CRC-32 (IEEE) of the data section, 8 hex digits. */
   data_crc32: string;
-  optimizer: { name: string; lr: number };
+  optimizer: CheckpointOptimizer;
   created: string;
   producer: string;
   tfjs_version: string;
+}
+
+export interface CheckpointOptimizer {
+  name: string;
+  lr: number;
+  /** Version 2: the optimizer's step count (Adam's t; SGD: updates made). */
+  step?: number;
+  /** Version 2: the state tensors, offsets within the data section (after the weights). */
+  state?: WeightEntry[];
+}
+
+/** A named float32 tensor to store. */
+export interface NamedValues {
+  name: string;
+  shape: number[];
+  values: Float32Array;
+}
+
+/** The optimizer state to store (version 2). */
+export interface OptimizerStateInput {
+  step: number;
+  slots: ReadonlyArray<NamedValues>;
 }
 
 export interface CheckpointContent {
   header: CheckpointHeader;
   /** name -> values, in header order. */
   weights: Map<string, Float32Array>;
+  /** The stored optimizer state (version 2 files that have one), slot name -> values. */
+  optimizerState?: { name: string; step: number; slots: Map<string, { shape: number[]; values: Float32Array }> };
 }
 
 /** Raised for a missing, unreadable or damaged checkpoint (exit code 1). */
@@ -94,26 +123,40 @@ function hex8(n: number): string {
 
 export type HeaderFields = Omit<CheckpointHeader, 'format' | 'version' | 'weights' | 'data_bytes' | 'data_crc32'>;
 
-/** The file's bytes for a header and named weights (shapes given with the weights). */
-export function encodeCheckpoint(fields: HeaderFields, weights: ReadonlyArray<{ name: string; shape: number[]; values: Float32Array }>): Buffer {
-  const entries: WeightEntry[] = [];
+/**
+ * The file's bytes for a header, named weights (shapes given with the weights) and, optionally,
+ * the optimizer's state (stored after the weights).
+ */
+export function encodeCheckpoint(fields: HeaderFields, weights: ReadonlyArray<NamedValues>, optimizerState?: OptimizerStateInput): Buffer {
   let offset = 0;
-  for (const w of weights) {
-    const count = w.shape.reduce((a, b) => a * b, 1);
-    if (count !== w.values.length) throw new Error(`weight ${w.name}: shape ${JSON.stringify(w.shape)} holds ${count} values, got ${w.values.length}`);
-    entries.push({ name: w.name, shape: [...w.shape], dtype: 'float32', offset, length: count * 4 });
-    offset += count * 4;
-  }
+  const place = (list: ReadonlyArray<NamedValues>, what: string): WeightEntry[] =>
+    list.map((w) => {
+      const count = w.shape.reduce((a, b) => a * b, 1);
+      if (count !== w.values.length) throw new Error(`${what} ${w.name}: shape ${JSON.stringify(w.shape)} holds ${count} values, got ${w.values.length}`);
+      const entry: WeightEntry = { name: w.name, shape: [...w.shape], dtype: 'float32', offset, length: count * 4 };
+      offset += count * 4;
+      return entry;
+    });
+  const entries = place(weights, 'weight');
+  const stateEntries = optimizerState ? place(optimizerState.slots, 'optimizer state') : undefined;
   const data = Buffer.alloc(offset);
-  for (let i = 0; i < weights.length; i++) {
-    const values = weights[i].values;
-    const at = entries[i].offset;
-    for (let j = 0; j < values.length; j++) data.writeFloatLE(values[j], at + 4 * j);
-  }
+  const fill = (list: ReadonlyArray<NamedValues>, at: WeightEntry[]): void => {
+    for (let i = 0; i < list.length; i++) {
+      const values = list[i].values;
+      const start = at[i].offset;
+      for (let j = 0; j < values.length; j++) data.writeFloatLE(values[j], start + 4 * j);
+    }
+  };
+  fill(weights, entries);
+  if (optimizerState && stateEntries) fill(optimizerState.slots, stateEntries);
+  const optimizer: CheckpointOptimizer = optimizerState && stateEntries
+    ? { name: fields.optimizer.name, lr: fields.optimizer.lr, step: optimizerState.step, state: stateEntries }
+    : { name: fields.optimizer.name, lr: fields.optimizer.lr };
   const header: CheckpointHeader = {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
     ...fields,
+    optimizer,
     weights: entries,
     data_bytes: offset,
     data_crc32: hex8(crc32(data)),
@@ -130,8 +173,8 @@ export function encodeCheckpoint(fields: HeaderFields, weights: ReadonlyArray<{ 
 }
 
 /** Writes a checkpoint atomically (temporary file, fsync, rename); returns its size in bytes. */
-export function writeCheckpoint(file: string, fields: HeaderFields, weights: ReadonlyArray<{ name: string; shape: number[]; values: Float32Array }>): number {
-  const bytes = encodeCheckpoint(fields, weights);
+export function writeCheckpoint(file: string, fields: HeaderFields, weights: ReadonlyArray<NamedValues>, optimizerState?: OptimizerStateInput): number {
+  const bytes = encodeCheckpoint(fields, weights, optimizerState);
   writeFileAtomic(file, bytes);
   return bytes.length;
 }
@@ -163,7 +206,9 @@ export function decodeCheckpoint(bytes: Uint8Array, file = 'checkpoint'): Checkp
     fail(file, `corrupt header (not JSON: ${(err as Error).message})`);
   }
   if (typeof header !== 'object' || header === null || header.format !== CHECKPOINT_FORMAT) fail(file, 'corrupt header (format field missing or wrong)');
-  if (header.version !== CHECKPOINT_VERSION) fail(file, `checkpoint version ${String(header.version)} is not supported (this trainer reads version ${CHECKPOINT_VERSION})`);
+  if (!CHECKPOINT_READABLE_VERSIONS.includes(header.version)) {
+    fail(file, `checkpoint version ${String(header.version)} is not supported (this trainer reads versions ${CHECKPOINT_READABLE_VERSIONS.join(', ')})`);
+  }
   if (!isNonNegInt(header.epoch)) fail(file, 'corrupt header (epoch)');
   if (!Array.isArray(header.weights) || !isNonNegInt(header.data_bytes)) fail(file, 'corrupt header (weight list)');
   const dataStart = PREFIX_BYTES + headerLength;
@@ -174,21 +219,30 @@ export function decodeCheckpoint(bytes: Uint8Array, file = 'checkpoint'): Checkp
   const data = buf.subarray(dataStart);
   const crc = hex8(crc32(data));
   if (crc !== header.data_crc32) fail(file, `corrupt: weight data checksum ${crc} does not match the header's ${String(header.data_crc32)}`);
-  const weights = new Map<string, Float32Array>();
-  for (const entry of header.weights) {
+  const readEntry = (entry: WeightEntry, what: string): Float32Array => {
     const shapeOk = Array.isArray(entry.shape) && entry.shape.every(isNonNegInt);
     if (typeof entry.name !== 'string' || !shapeOk || entry.dtype !== 'float32' || !isNonNegInt(entry.offset) || !isNonNegInt(entry.length)) {
-      fail(file, `corrupt header (weight entry ${JSON.stringify(entry.name)})`);
+      fail(file, `corrupt header (${what} entry ${JSON.stringify(entry.name)})`);
     }
     const count = entry.shape.reduce((a, b) => a * b, 1);
     if (entry.length !== count * 4 || entry.offset + entry.length > data.length) {
-      fail(file, `corrupt header (weight ${entry.name}: offset/length outside the data or not matching its shape)`);
+      fail(file, `corrupt header (${what} ${entry.name}: offset/length outside the data or not matching its shape)`);
     }
     const values = new Float32Array(count);
     for (let j = 0; j < count; j++) values[j] = data.readFloatLE(entry.offset + 4 * j);
-    weights.set(entry.name, values);
+    return values;
+  };
+  const weights = new Map<string, Float32Array>();
+  for (const entry of header.weights) weights.set(entry.name, readEntry(entry, 'weight'));
+  const content: CheckpointContent = { header, weights };
+  const opt = header.optimizer as CheckpointOptimizer | undefined;
+  if (header.version >= 2 && opt !== undefined && opt !== null && opt.state !== undefined) {
+    if (!Array.isArray(opt.state) || !isNonNegInt(opt.step) || typeof opt.name !== 'string') fail(file, 'corrupt header (optimizer state)');
+    const slots = new Map<string, { shape: number[]; values: Float32Array }>();
+    for (const entry of opt.state) slots.set(entry.name, { shape: [...entry.shape], values: readEntry(entry, 'optimizer state') });
+    content.optimizerState = { name: opt.name, step: opt.step, slots };
   }
-  return { header, weights };
+  return content;
 }
 
 /** Reads and checks a checkpoint file. Throws CheckpointError with a clear message. */

@@ -4,7 +4,7 @@
  * starts, `epoch: N |`, then `name value | ` pairs (6 decimals), the train stats first and, on
  * validation epochs, the val stats with the same names; the newline comes last. Two starts within
  * the same minute share the folder; log.txt is appended to (CenterFusion truncates it).
- * TensorBoard event files are not written.
+ * The TensorBoard event file beside log.txt is written by tfevents.ts.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

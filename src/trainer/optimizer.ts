@@ -3,6 +3,8 @@
  * change between epochs and the arithmetic follows PyTorch's update rules:
  *   adam: Adam(lr), betas (0.9, 0.999), eps 1e-8, no weight decay;
  *   sgd:  SGD(lr, momentum 0.9, weight_decay 1e-4), decay added to the gradient.
+ * Their state (Adam's moments and step count, SGD's momentum buffers) can be read out and put
+ * back, so that checkpoints carry it and --resume continues exactly where a run stopped.
  */
 import { tf } from './tf';
 
@@ -20,7 +22,54 @@ export interface Optimizer {
   lr: number;
   /** Applies one update to `vars` from `grads` (same names). Disposes nothing it was given. */
   step(vars: ReadonlyMap<string, tf.Variable>, grads: Record<string, tf.Tensor>): void;
+  /** A copy of the state: step count and one slot per state tensor, in a stable order. */
+  getState(): OptimizerState;
+  /**
+   * Replaces the state with a stored one for the parameters `vars`; slots whose parameter is
+   * missing or whose shape differs are skipped. Returns a message per skipped slot.
+   */
+  setState(state: OptimizerState, vars: ReadonlyMap<string, tf.Variable>): string[];
   dispose(): void;
+}
+
+export interface OptimizerSlot {
+  /** `<kind>/<parameter>`, kind as PyTorch names it: exp_avg, exp_avg_sq, momentum_buffer. */
+  name: string;
+  shape: number[];
+  values: Float32Array;
+}
+
+export interface OptimizerState {
+  step: number;
+  slots: OptimizerSlot[];
+}
+
+function slotsOf(kind: string, map: ReadonlyMap<string, tf.Variable>): OptimizerSlot[] {
+  return [...map].map(([param, v]) => ({ name: `${kind}/${param}`, shape: [...v.shape], values: Float32Array.from(v.dataSync() as Float32Array) }));
+}
+
+/** Fills `target` (kinds -> maps) from stored slots; returns messages for the slots skipped. */
+function restoreSlots(state: OptimizerState, vars: ReadonlyMap<string, tf.Variable>, target: ReadonlyMap<string, Map<string, tf.Variable>>): string[] {
+  const notes: string[] = [];
+  for (const map of target.values()) {
+    for (const t of map.values()) t.dispose();
+    map.clear();
+  }
+  for (const slot of state.slots) {
+    const cut = slot.name.indexOf('/');
+    const map = cut > 0 ? target.get(slot.name.slice(0, cut)) : undefined;
+    const param = vars.get(slot.name.slice(cut + 1));
+    if (map === undefined || param === undefined) {
+      notes.push(`No param for optimizer state ${slot.name}.`);
+      continue;
+    }
+    if (slot.shape.length !== param.shape.length || slot.shape.some((d, i) => d !== param.shape[i])) {
+      notes.push(`Skip loading optimizer state ${slot.name}, required shape [${param.shape.join(', ')}], loaded shape [${slot.shape.join(', ')}].`);
+      continue;
+    }
+    map.set(slot.name.slice(cut + 1), tf.tidy(() => tf.variable(tf.tensor(slot.values, slot.shape, 'float32'), false)));
+  }
+  return notes;
 }
 
 const ADAM_BETA1 = 0.9;
@@ -67,6 +116,24 @@ class Adam implements Optimizer {
     }
   }
 
+  getState(): OptimizerState {
+    return { step: this.t, slots: [...slotsOf('exp_avg', this.m), ...slotsOf('exp_avg_sq', this.v)] };
+  }
+
+  setState(state: OptimizerState, vars: ReadonlyMap<string, tf.Variable>): string[] {
+    this.t = state.step;
+    const notes = restoreSlots(state, vars, new Map([['exp_avg', this.m], ['exp_avg_sq', this.v]]));
+    // A parameter needs both moments; one without the other starts again from zero.
+    for (const name of [...this.m.keys(), ...this.v.keys()]) {
+      if (this.m.has(name) && this.v.has(name)) continue;
+      this.m.get(name)?.dispose();
+      this.v.get(name)?.dispose();
+      this.m.delete(name);
+      this.v.delete(name);
+    }
+    return notes;
+  }
+
   dispose(): void {
     for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
     this.m.clear();
@@ -77,10 +144,13 @@ class Adam implements Optimizer {
 class Sgd implements Optimizer {
   readonly name = 'sgd' as const;
   private readonly buf = new Map<string, tf.Variable>();
+  /** Updates made (SGD's arithmetic does not use it; kept so that the state says where it is). */
+  private t = 0;
 
   constructor(public lr: number) {}
 
   step(vars: ReadonlyMap<string, tf.Variable>, grads: Record<string, tf.Tensor>): void {
+    this.t++;
     for (const [name, param] of vars) {
       const g = grads[name];
       if (g === undefined) continue;
@@ -98,6 +168,15 @@ class Sgd implements Optimizer {
         param.assign(tf.sub(param, tf.mul(this.lr, b)));
       });
     }
+  }
+
+  getState(): OptimizerState {
+    return { step: this.t, slots: slotsOf('momentum_buffer', this.buf) };
+  }
+
+  setState(state: OptimizerState, vars: ReadonlyMap<string, tf.Variable>): string[] {
+    this.t = state.step;
+    return restoreSlots(state, vars, new Map([['momentum_buffer', this.buf]]));
   }
 
   dispose(): void {

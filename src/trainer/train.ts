@@ -33,6 +33,8 @@ import { SUPPORTED_HEADS } from './losses';
 import { createOptimizer, OptimizerError, type Optimizer } from './optimizer';
 import { CHECKPOINT_EXT, CheckpointError, readCheckpoint, writeCheckpoint } from './checkpoint';
 import { formatStats, TextLogger } from './logger';
+import { EventFileWriter } from './tfevents';
+import type { MetricsSummary } from '../shared/eval';
 import { formatOptTxt, givenDests, pyRepr } from './pyrepr';
 import { RunFiles, type RunRecord } from './run-files';
 import { StopRequested, Trainer, type EpochResult, type IterReport } from './trainer';
@@ -248,12 +250,29 @@ function loadModel(ctx: RunContext, model: TinyCenterNet, optimizer: Optimizer):
   }
   let startEpoch = 0;
   if (opts.resume) {
-    // CenterFusion never restores the optimizer state; it only sets the epoch and the learning rate.
+    // CenterFusion only sets the epoch and the learning rate; going beyond it, the optimizer's
+    // state (Adam's moments and step count, SGD's momentum) is restored when the file has it.
     startEpoch = ckpt.header.epoch;
     let lr = opts.lr as number;
     for (const step of opts.lr_step) if (startEpoch >= step) lr *= 0.1;
     optimizer.lr = lr;
     ctx.say(`Resumed optimizer with start lr ${pyFloat(lr)}\n`);
+    const stored = ckpt.optimizerState;
+    if (stored === undefined) {
+      const why = `${file} holds no optimizer state (checkpoint version ${ckpt.header.version}); the optimizer starts from zero state`;
+      ctx.say(`${why}\n`);
+      ctx.emit({ type: 'log', level: 'warning', message: why });
+    } else if (stored.name !== optimizer.name) {
+      const why = `${file} holds ${stored.name} state but this run uses ${optimizer.name}; the optimizer starts from zero state`;
+      ctx.say(`${why}\n`);
+      ctx.emit({ type: 'log', level: 'warning', message: why });
+    } else {
+      const slots = [...stored.slots].map(([name, v]) => ({ name, shape: v.shape, values: v.values }));
+      const skipped = optimizer.setState({ step: stored.step, slots }, model.params);
+      for (const n of skipped) ctx.say(`${n}\n`);
+      ctx.say(`Restored ${optimizer.name} state (step ${stored.step}, ${slots.length - skipped.length} tensors)\n`);
+      if (skipped.length > 0) ctx.emit({ type: 'log', level: 'warning', message: `${file}: ${skipped.length} optimizer state tensor(s) not restored` });
+    }
   }
   ctx.emit({ type: 'log', level: 'info', message: `loaded ${file}, epoch ${ckpt.header.epoch}${opts.resume ? `; resuming at epoch ${startEpoch + 1} with lr ${pyFloat(optimizer.lr)}` : ''}` });
   return startEpoch;
@@ -308,6 +327,8 @@ async function trainMain(ctx: RunContext): Promise<void> {
     throw err;
   }
   if (optimizer.name === 'sgd') ctx.say('Using SGD\n');
+  // CenterFusion's Logger opens a tensorboardX SummaryWriter in the log folder.
+  const tb = new EventFileWriter(logger.logDir);
 
   try {
     let startEpoch = 0;
@@ -371,8 +392,8 @@ async function trainMain(ctx: RunContext): Promise<void> {
       }
     };
 
-    const evaluate = (detections: EvalSample[] | undefined, dataset: Dataset, epoch: number | null): void => {
-      if (!detections) return;
+    const evaluate = (detections: EvalSample[] | undefined, dataset: Dataset, epoch: number | null): MetricsSummary | undefined => {
+      if (!detections) return undefined;
       const outcome = runDatasetEval({
         samples: detections,
         classNames: dataset.classNames,
@@ -383,6 +404,16 @@ async function trainMain(ctx: RunContext): Promise<void> {
       });
       io.stderr(outcome.printout);
       ctx.emit({ type: 'eval', epoch, metrics: outcome.metrics, summary_path: outcome.summaryPath });
+      return outcome.summary;
+    };
+    /** main.py's scalar_summary calls after the nuScenes evaluation (AP·100, errors as they are). */
+    const logEvalScalars = (summary: MetricsSummary, epoch: number): void => {
+      tb.scalar('AP/overall', summary.mean_ap * 100, epoch);
+      for (const [cls, ap] of Object.entries(summary.mean_dist_aps)) tb.scalar(`AP/${cls}`, ap * 100, epoch);
+      for (const name of ['trans_err', 'scale_err', 'orient_err', 'vel_err', 'attr_err'] as const) {
+        tb.scalar(`Scores/${name}`, summary.tp_errors[name], epoch);
+      }
+      tb.scalar('Scores/NDS', summary.nd_score, epoch);
     };
 
     const saveModel = (file: string, epoch: number, kind: CheckpointKind): void => {
@@ -401,7 +432,7 @@ async function trainMain(ctx: RunContext): Promise<void> {
         created: new Date().toISOString(),
         producer: PRODUCT,
         tfjs_version: tfVersion(),
-      }, weights);
+      }, weights, optimizer.getState());
       ctx.emit({ type: 'checkpoint', epoch, path: file, kind, size_bytes: size });
     };
     const ckpt = (name: string): string => path.join(opts.save_dir, `model_${name}${CHECKPOINT_EXT}`);
@@ -432,7 +463,9 @@ async function trainMain(ctx: RunContext): Promise<void> {
       if (signal !== null) throw new StopRequested(signal);
       const mark = opts.save_all ? String(epoch) : 'last';
       ctx.emit({ type: 'epoch_start', epoch, lr: optimizer.lr });
+      tb.scalar('LR', optimizer.lr, epoch);
       const train = await runPhase('train', epoch, trainSet, false);
+      for (const [k, v] of Object.entries(train.stats)) tb.scalar(`train_${k}`, v, epoch);
       logger.write(`epoch: ${epoch} |`);
       logger.write(formatStats(train.stats));
       let val: EpochResult | null = null;
@@ -440,7 +473,11 @@ async function trainMain(ctx: RunContext): Promise<void> {
         saveModel(ckpt(mark), epoch, opts.save_all ? 'epoch' : 'last');
         if (!valSet) throw new Error('internal: validation epoch without validation data');
         val = await runPhase('val', epoch, valSet, Boolean(opts.run_dataset_eval));
-        if (opts.run_dataset_eval) evaluate(val.detections, valSet, epoch);
+        if (opts.run_dataset_eval) {
+          const summary = evaluate(val.detections, valSet, epoch);
+          if (summary) logEvalScalars(summary, epoch);
+        }
+        for (const [k, v] of Object.entries(val.stats)) tb.scalar(`val_${k}`, v, epoch);
         logger.write(formatStats(val.stats));
       } else {
         saveModel(ckpt('last'), epoch, 'last');
@@ -466,8 +503,10 @@ async function trainMain(ctx: RunContext): Promise<void> {
       ctx.record.last_epoch = epoch;
       ctx.files.writeRecord(ctx.record);
       ctx.files.syncEvents();
+      tb.flush();
     }
   } finally {
+    tb.close();
     optimizer.dispose();
     model.dispose();
   }

@@ -78,7 +78,9 @@ test('inline Train on configs, inline Stop on running runs, Refresh in the view 
 });
 
 test('activation, welcome and workspace trust', () => {
-  assert.deepEqual(pkg.activationEvents, ['workspaceContains:.centerfusion/configs/*.json']);
+  // onWebviewPanel: VS Code activates the extension to restore an open dashboard or comparison after a reload
+  // (webview panels have no contribution point, so it cannot infer these events).
+  assert.deepEqual(pkg.activationEvents, ['workspaceContains:.centerfusion/configs/*.json', 'onWebviewPanel:centerfusion.dashboard', 'onWebviewPanel:centerfusion.compare']);
   const welcome = c.viewsWelcome.filter((w) => w.view === VIEW_IDS.configs);
   assert.ok(welcome.some((w) => w.contents.includes(`(command:${COMMANDS.createDemoConfig})`)));
   assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');

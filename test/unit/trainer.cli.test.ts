@@ -204,7 +204,12 @@ describe('centerfusion train', () => {
     const last = readCheckpoint(path.join(saveDir, 'model_last.ckpt'));
     assert.equal(last.header.epoch, 3);
     assert.equal(last.header.arch, 'dla_34');
-    assert.deepEqual(last.header.optimizer, { name: 'adam', lr: 1.25e-4 * 0.1 });
+    assert.equal(last.header.version, 2);
+    assert.equal(last.header.optimizer.name, 'adam');
+    assert.equal(last.header.optimizer.lr, 1.25e-4 * 0.1);
+    assert.ok(last.optimizerState && last.optimizerState.step > 0, 'the optimizer state is saved');
+    // Adam: two moments per parameter.
+    assert.equal(last.optimizerState.slots.size, 2 * last.weights.size);
     assert.equal(readCheckpoint(path.join(saveDir, 'model_3.ckpt')).header.epoch, 3);
     assert.deepEqual(fs.readdirSync(saveDir).filter((f) => f.endsWith('.tmp')), []);
   });

@@ -270,6 +270,32 @@ describe('model and optimizer', () => {
     sgd.dispose();
     p.dispose();
   });
+  it('hands out and takes back its state (Adam moments and step, SGD momentum)', () => {
+    for (const name of ['adam', 'sgd']) {
+      const a = tf.variable(tf.tensor1d([1, -2]));
+      const b = tf.variable(tf.tensor1d([1, -2]));
+      const first = createOptimizer(name, 0.1);
+      first.step(new Map([['p', a]]), { p: tf.tensor1d([0.5, -3]) });
+      first.step(new Map([['p', a]]), { p: tf.tensor1d([0.25, 1]) });
+      const state = first.getState();
+      assert.equal(state.step, 2);
+      assert.deepEqual(state.slots.map((s) => s.name), name === 'adam' ? ['exp_avg/p', 'exp_avg_sq/p'] : ['momentum_buffer/p']);
+      b.assign(a);
+      const second = createOptimizer(name, 0.1);
+      const skipped = second.setState({ step: state.step, slots: [...state.slots, { name: `${state.slots[0].name.split('/')[0]}/gone`, shape: [2], values: new Float32Array(2) }] }, new Map([['p', b]]));
+      assert.deepEqual(skipped, [`No param for optimizer state ${state.slots[0].name.split('/')[0]}/gone.`]);
+      // The same next step from the same state gives the same weights.
+      first.step(new Map([['p', a]]), { p: tf.tensor1d([-1, 2]) });
+      second.step(new Map([['p', b]]), { p: tf.tensor1d([-1, 2]) });
+      assert.deepEqual(Array.from(b.dataSync()), Array.from(a.dataSync()));
+      assert.deepEqual(second.getState(), first.getState());
+      const bad = createOptimizer(name, 0.1);
+      assert.match(bad.setState({ step: 1, slots: [{ ...state.slots[0], shape: [1, 2] }] }, new Map([['p', b]]))[0], /^Skip loading optimizer state .*, required shape \[2\], loaded shape \[1, 2\]\.$/);
+      for (const o of [first, second, bad]) o.dispose();
+      a.dispose();
+      b.dispose();
+    }
+  });
 });
 
 describe('checkpoint files', () => {
@@ -301,6 +327,19 @@ describe('checkpoint files', () => {
     assert.deepEqual(Array.from(back.weights.get('b') ?? []), [0.125]);
     assert.equal((bytes.length - back.header.data_bytes) % 4, 0);
     assert.equal(crc32(Buffer.from('123456789')), 0xcbf43926);
+  });
+  it('stores the optimizer state after the weights (version 2) and refuses unknown versions', () => {
+    const slots = [{ name: 'exp_avg/a', shape: [2, 3], values: Float32Array.from([0.5, 0, 0, 0, 0, -1]) }];
+    const bytes = encodeCheckpoint(fields, weights, { step: 7, slots });
+    const back = decodeCheckpoint(bytes);
+    assert.equal(back.header.version, 2);
+    assert.equal(back.header.data_bytes, (6 + 1 + 6) * 4);
+    assert.equal(back.optimizerState?.name, 'adam');
+    assert.equal(back.optimizerState?.step, 7);
+    assert.deepEqual(Array.from(back.optimizerState?.slots.get('exp_avg/a')?.values ?? []), [0.5, 0, 0, 0, 0, -1]);
+    assert.deepEqual(Array.from(back.weights.get('b') ?? []), [0.125]);
+    const text = bytes.toString('latin1').replace('"version":2', '"version":9');
+    assert.throws(() => decodeCheckpoint(Buffer.from(text, 'latin1'), 'x.ckpt'), /version 9 is not supported \(this trainer reads versions 1, 2\)/);
   });
   it('reports damage clearly', () => {
     const bytes = encodeCheckpoint(fields, weights);

@@ -57,7 +57,7 @@ export interface TrainerExit {
 export type Log = (line: string) => void;
 
 /** Sends `signal` to the process group led by `pid`, or to the process alone if it leads none. */
-function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
+export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   try {
     process.kill(-pid, signal);
     return true;
@@ -72,7 +72,7 @@ function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
 }
 
 /** SIGINT now, then SIGTERM and SIGKILL at `stepMs` intervals until cancelled. */
-class Escalation {
+export class Escalation {
   private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(
@@ -288,9 +288,18 @@ function quoteArg(arg: string): string {
 
 export type ExitListener = (exit: TrainerExit) => void;
 
+/** A training process TrainerProcesses can track: its own trainer, or one started elsewhere (Python runs). */
+export interface ManagedProcess {
+  readonly runId: string;
+  readonly exited: Promise<TrainerExit>;
+  readonly pid: number | undefined;
+  readonly stopping: boolean;
+  stop(): boolean;
+}
+
 /** All trainers this window started. Disposing it leaves them running. */
 export class TrainerProcesses implements Disposable {
-  private readonly processes = new Map<string, TrainerProcess>();
+  private readonly processes = new Map<string, ManagedProcess>();
   private readonly listeners = new Set<ExitListener>();
   private readonly detachedStops = new Set<{ cancel(): void }>();
 
@@ -302,9 +311,15 @@ export class TrainerProcesses implements Disposable {
 
   start(launch: TrainerLaunch): TrainerProcess {
     const proc = new TrainerProcess(launch, this.store, this.log, this.stepMs);
-    this.processes.set(launch.runId, proc);
+    this.adopt(proc);
+    return proc;
+  }
+
+  /** Tracks a process started elsewhere (a Python run): Stop, exit listeners and get() then cover it. */
+  adopt<P extends ManagedProcess>(proc: P): P {
+    this.processes.set(proc.runId, proc);
     void proc.exited.then((exit) => {
-      this.processes.delete(launch.runId);
+      this.processes.delete(proc.runId);
       for (const listener of [...this.listeners]) {
         try {
           listener(exit);
@@ -316,7 +331,7 @@ export class TrainerProcesses implements Disposable {
     return proc;
   }
 
-  get(runId: string): TrainerProcess | undefined {
+  get(runId: string): ManagedProcess | undefined {
     return this.processes.get(runId);
   }
 

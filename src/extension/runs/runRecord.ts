@@ -131,5 +131,11 @@ export function isTrainerAlive(pid: number, runId: string): boolean {
   } catch {
     return true; // no /proc here, or not ours to read: cannot tell more
   }
-  return cmdline.includes(runId);
+  if (cmdline.includes(runId)) return true;
+  // Python runs carry their id in the environment (CFS_RUN_ID), not on the command line.
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`CFS_RUN_ID=${runId}`);
+  } catch {
+    return false;
+  }
 }

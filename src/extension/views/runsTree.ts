@@ -5,7 +5,7 @@
 
 import * as vscode from 'vscode';
 import type { ConfigRepository } from '../configs/configRepository';
-import { CONTEXT_VALUES } from '../ids';
+import { COMMANDS, CONTEXT_VALUES } from '../ids';
 import type { Run, RunState, RunStore } from '../runs/runStore';
 import { epochDescription, epochLossLines, formatDateTime, formatLoss, formatLr, runDescription, runLabel } from './format';
 import { mdCode, mdEscape } from './markdown';
@@ -101,6 +101,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     item.iconPath = statusIcon(run.status);
     item.contextValue = run.status === 'running' ? CONTEXT_VALUES.runningRun : CONTEXT_VALUES.finishedRun;
     item.tooltip = runTooltip(run);
+    // A click opens the run's dashboard (the arrow still expands the epochs).
+    item.command = { command: COMMANDS.openDashboard, title: 'Open Dashboard', arguments: [run.id] };
     return item;
   }
 

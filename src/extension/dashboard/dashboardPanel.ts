@@ -1,0 +1,277 @@
+/**
+ * The dashboard panels: one per run, opened from a run row (click or context menu) or the
+ * `centerfusion.openDashboard` command, restored after a reload by a WebviewPanelSerializer.
+ *
+ * Each panel listens to the run store and, throttled, sends the page only what changed
+ * (DashboardTracker). Messages from the page are validated; checkpoint actions act only on
+ * files that are in the run's own checkpoint list.
+ */
+
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { parseEventLines } from '../../shared/protocol';
+import {
+  checkDashboardState,
+  checkDashboardToHost,
+  DASHBOARD_VIEW_TYPE,
+  type CheckpointAction,
+  type DashboardToHost,
+  type HostToDashboard,
+} from '../../shared/webview/dashboard';
+import { COMMANDS } from '../ids';
+import type { Run, RunStore } from '../runs/runStore';
+import type { RunsNode } from '../views/runsTree';
+import { checkpointFile } from '../views/format';
+import { EVENTS_FILE } from '../runs/runRecord';
+import { webviewHtml, webviewOptions } from '../webview/html';
+import { registerCompare } from './comparePanel';
+import { DashboardTracker, runTitle } from './model';
+import { RunStatusBar } from './statusBar';
+
+export const OPEN_DASHBOARD_COMMAND = COMMANDS.openDashboard;
+const RESUME_COMMAND = 'centerfusion.resumeFromCheckpoint';
+/** Minimum milliseconds between two deltas to one panel. */
+const THROTTLE_MS = 250;
+
+export interface DashboardDeps {
+  extensionUri: vscode.Uri;
+  store: RunStore;
+  log: (line: string) => void;
+}
+
+class DashboardPanel implements vscode.Disposable {
+  private readonly tracker = new DashboardTracker();
+  private readonly disposables: vscode.Disposable[] = [];
+  private ready = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private lastSent = 0;
+  private disposed = false;
+  /** Set while the page is ready but the run is not in the store yet (runs load after activation). */
+  private awaitingRun = false;
+
+  constructor(
+    readonly runId: string,
+    readonly panel: vscode.WebviewPanel,
+    private readonly deps: DashboardDeps,
+    private readonly onDispose: () => void,
+  ) {
+    panel.webview.options = webviewOptions(deps.extensionUri);
+    const run = deps.store.get(runId);
+    panel.title = run !== undefined ? `Dashboard: ${runTitle(run)}` : 'CenterFusion dashboard';
+    panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'centerfusion.svg');
+    panel.webview.html = webviewHtml(panel.webview, deps.extensionUri, {
+      script: 'dist/webview/dashboard.js',
+      title: panel.title,
+      styles: ['media/dashboard.css'],
+      state: { runId },
+    });
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((raw: unknown) => void this.receive(raw)),
+      panel.onDidDispose(() => this.dispose()),
+      deps.store.onDidChange((id) => {
+        if (id !== runId) return;
+        const r = deps.store.get(runId);
+        if (r === undefined) return;
+        if (this.awaitingRun) {
+          void this.sendSnapshot();
+          return;
+        }
+        this.tracker.observe(r);
+        this.schedule();
+      }),
+    );
+  }
+
+  reveal(): void {
+    this.panel.reveal();
+  }
+
+  private post(message: HostToDashboard): void {
+    if (this.disposed) return;
+    void this.panel.webview.postMessage(message).then(undefined, () => undefined);
+  }
+
+  private actions(): CheckpointAction[] {
+    return ['copyPath', 'reveal', ...(this.available.evaluate ? (['evaluate'] as const) : []), ...(this.available.resume ? (['resume'] as const) : [])];
+  }
+
+  private available = { evaluate: false, resume: false };
+
+  private async sendSnapshot(): Promise<void> {
+    const all = await vscode.commands.getCommands(true);
+    this.available = { evaluate: all.includes(COMMANDS.evaluateCheckpoint), resume: all.includes(RESUME_COMMAND) };
+    const run = this.deps.store.get(this.runId);
+    if (run === undefined) {
+      // Past runs are read after activation: wait for this one a little before giving up.
+      if (!this.awaitingRun) {
+        this.awaitingRun = true;
+        setTimeout(() => {
+          if (this.awaitingRun && !this.disposed) {
+            this.post({ type: 'error', message: `Run ${this.runId} is not known in this window (its folder may have been removed).` });
+          }
+        }, 10_000);
+      }
+      return;
+    }
+    this.awaitingRun = false;
+    await this.seedIterations(run);
+    const current = this.deps.store.get(this.runId) ?? run;
+    this.post(this.tracker.snapshot(current, this.actions()));
+    this.lastSent = Date.now();
+  }
+
+  /** Reads the newest epoch's iteration events back from the run's own events.jsonl (never throws). */
+  private async seedIterations(run: Run): Promise<void> {
+    if (run.runDir === undefined) return;
+    try {
+      const file = path.join(run.runDir, EVENTS_FILE);
+      const stat = await fs.stat(file);
+      if (stat.size > 64 * 1024 * 1024) return; // too big to read whole; live points still arrive
+      const batch = parseEventLines(await fs.readFile(file, 'utf8'));
+      this.tracker.seed(run, batch.events);
+    } catch {
+      // No events file (a run read from CenterFusion's text logs): the chart fills live only.
+    }
+  }
+
+  private schedule(): void {
+    if (!this.ready || this.disposed || this.timer !== undefined) return;
+    const wait = Math.max(0, THROTTLE_MS - (Date.now() - this.lastSent));
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      const run = this.deps.store.get(this.runId);
+      if (run === undefined) return;
+      this.post(this.tracker.delta(run));
+      this.lastSent = Date.now();
+    }, wait);
+  }
+
+  private async receive(raw: unknown): Promise<void> {
+    const checked = checkDashboardToHost(raw);
+    if (!checked.ok) {
+      this.deps.log(`Dashboard ${this.runId}: ignored a message from the page: ${checked.reason}`);
+      return;
+    }
+    const message: DashboardToHost = checked.value;
+    if (message.type === 'ready') {
+      this.ready = true;
+      await this.sendSnapshot();
+      return;
+    }
+    const run = this.deps.store.get(this.runId);
+    const checkpoint = run?.checkpoints.find((c) => c.path === message.path);
+    if (run === undefined || checkpoint === undefined) {
+      this.deps.log(`Dashboard ${this.runId}: ignored ${message.action} on a path that is not one of the run's checkpoints`);
+      return;
+    }
+    const file = checkpointFile(checkpoint, run);
+    try {
+      switch (message.action) {
+        case 'copyPath':
+          await vscode.env.clipboard.writeText(file);
+          vscode.window.setStatusBarMessage(`Copied ${file}`, 3000);
+          break;
+        case 'reveal':
+          await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(file));
+          break;
+        case 'evaluate':
+          if (this.available.evaluate) await vscode.commands.executeCommand(COMMANDS.evaluateCheckpoint, vscode.Uri.file(file));
+          break;
+        case 'resume':
+          if (this.available.resume) await vscode.commands.executeCommand(RESUME_COMMAND, vscode.Uri.file(file));
+          break;
+      }
+    } catch (err) {
+      void vscode.window.showErrorMessage(`CenterFusion: ${message.action} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    for (const d of this.disposables) d.dispose();
+    this.onDispose();
+    this.panel.dispose();
+  }
+}
+
+export class DashboardManager implements vscode.Disposable {
+  private readonly panels = new Map<string, DashboardPanel>();
+
+  constructor(private readonly deps: DashboardDeps) {}
+
+  open(runId: string): void {
+    const existing = this.panels.get(runId);
+    if (existing !== undefined) {
+      existing.reveal();
+      return;
+    }
+    const run = this.deps.store.get(runId);
+    const panel = vscode.window.createWebviewPanel(
+      DASHBOARD_VIEW_TYPE,
+      run !== undefined ? `Dashboard: ${runTitle(run)}` : 'CenterFusion dashboard',
+      vscode.ViewColumn.Active,
+      { ...webviewOptions(this.deps.extensionUri), retainContextWhenHidden: false },
+    );
+    this.adopt(runId, panel);
+  }
+
+  adopt(runId: string, panel: vscode.WebviewPanel): void {
+    const p = new DashboardPanel(runId, panel, this.deps, () => {
+      if (this.panels.get(runId) === p) this.panels.delete(runId);
+    });
+    this.panels.set(runId, p);
+  }
+
+  dispose(): void {
+    for (const p of [...this.panels.values()]) p.dispose();
+  }
+}
+
+function runIdOf(arg: unknown): string | undefined {
+  if (typeof arg === 'string') return arg;
+  if (typeof arg === 'object' && arg !== null) {
+    const node = arg as Partial<RunsNode> & { runId?: unknown };
+    if ((node.kind === 'run' || node.kind === 'epoch') && typeof node.runId === 'string') return node.runId;
+  }
+  return undefined;
+}
+
+async function pickRun(store: RunStore): Promise<string | undefined> {
+  const runs: Run[] = store.all().sort((a, b) => (b.started ?? '').localeCompare(a.started ?? ''));
+  if (runs.length === 0) {
+    void vscode.window.showInformationMessage('CenterFusion: no runs yet. Train a config first.');
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(
+    runs.map((r) => ({ label: runTitle(r), description: `${r.status} · ${r.started ?? ''}`, runId: r.id })),
+    { placeHolder: 'Run to open in the dashboard' },
+  );
+  return picked?.runId;
+}
+
+/** Registers the dashboard: manager, command and panel serializer. */
+export function registerDashboard(deps: DashboardDeps): vscode.Disposable[] {
+  const manager = new DashboardManager(deps);
+  return [
+    manager,
+    new RunStatusBar(deps.store, OPEN_DASHBOARD_COMMAND),
+    ...registerCompare(deps, COMMANDS.compareRuns),
+    vscode.commands.registerCommand(OPEN_DASHBOARD_COMMAND, async (arg?: unknown) => {
+      const runId = runIdOf(arg) ?? (await pickRun(deps.store));
+      if (runId !== undefined) manager.open(runId);
+    }),
+    vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown): Promise<void> => {
+        const saved = checkDashboardState(state);
+        if (saved === undefined) {
+          panel.webview.html = '<!DOCTYPE html><html><body><p>This dashboard could not be restored (no saved run).</p></body></html>';
+          return;
+        }
+        manager.adopt(saved.runId, panel);
+      },
+    }),
+  ];
+}

@@ -1,0 +1,435 @@
+/**
+ * The run dashboard page (one run): header, charts (chart.js) and checkpoint list. It receives one
+ * snapshot, then deltas; every message is validated (src/shared/webview/dashboard.ts) and a bad
+ * one is dropped with its reason in the console. Smoothing and log scale are kept with
+ * setState, together with the run id the serializer needs after a reload.
+ */
+
+import { Chart, registerables, type ChartDataset, type ScatterDataPoint } from 'chart.js';
+import {
+  checkDashboardState,
+  checkHostToDashboard,
+  emaSmooth,
+  type CheckpointAction,
+  type CheckpointRow,
+  type DashboardHeader,
+  type DashboardState,
+  type DashboardToHost,
+  type EpochPoint,
+  type HostToDashboard,
+  type IterPoint,
+  type Num,
+} from '../../src/shared/webview/dashboard';
+import { chartTheme, onThemeChange, seriesColor, type ChartTheme } from '../common/theme';
+import { vscodeApi } from '../common/vscodeApi';
+
+/** Builds the page of one run inside #root and starts talking to the host. */
+export function startRunPage(): void {
+  Chart.register(...registerables);
+
+  const api = vscodeApi<DashboardState, DashboardToHost>(
+    (v: unknown): v is DashboardState => checkDashboardState(v) !== undefined,
+  );
+
+  function initialRunId(): string {
+    const el = document.getElementById('initial-state');
+    try {
+      const parsed: unknown = JSON.parse(el?.textContent ?? 'null');
+      return checkDashboardState(parsed)?.runId ?? '';
+    } catch {
+      return '';
+    }
+  }
+
+  const saved = api.getState();
+  const state: DashboardState = saved ?? { runId: initialRunId(), smoothing: 0.6, logScale: false };
+  api.setState(state);
+
+  // ---------------------------------------------------------------------------------------------
+  // data held by the page
+
+  let header: DashboardHeader | undefined;
+  const epochs = new Map<number, EpochPoint>();
+  let iters: IterPoint[] = [];
+  let checkpoints: CheckpointRow[] = [];
+  let actions: CheckpointAction[] = [];
+
+  // ---------------------------------------------------------------------------------------------
+  // DOM
+
+  function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  const root = document.getElementById('root') ?? document.body;
+  root.textContent = '';
+  const headerEl = el('header', { id: 'header', class: 'header', 'data-status': '' });
+  const messageEl = el('p', { id: 'message', class: 'muted' }, 'Waiting for the run…');
+  const controls = el('div', { class: 'controls' });
+  const smoothLabel = el('label', { for: 'smoothing' }, 'Smoothing ');
+  const smoothInput = el('input', { id: 'smoothing', type: 'range', min: '0', max: '0.99', step: '0.01' });
+  smoothInput.value = String(state.smoothing);
+  const smoothValue = el('span', { id: 'smoothing-value', class: 'muted' }, state.smoothing.toFixed(2));
+  const logLabel = el('label', { for: 'log-scale' });
+  const logInput = el('input', { id: 'log-scale', type: 'checkbox' });
+  logInput.checked = state.logScale;
+  logLabel.append(logInput, document.createTextNode(' Log scale'));
+  smoothLabel.append(smoothInput);
+  controls.append(smoothLabel, smoothValue, logLabel);
+
+  const grid = el('div', { class: 'charts' });
+  const checkpointSection = el('section', { class: 'checkpoints' });
+  checkpointSection.append(el('h2', {}, 'Checkpoints'));
+  const checkpointTable = el('table', { id: 'checkpoints' });
+  checkpointSection.append(checkpointTable);
+  root.append(headerEl, messageEl, controls, grid, checkpointSection);
+
+  // ---------------------------------------------------------------------------------------------
+  // charts
+
+  type SeriesMap = Map<string, ScatterDataPoint[]>;
+
+  interface ChartBox {
+    id: string;
+    chart: Chart<'line', ScatterDataPoint[]>;
+    box: HTMLElement;
+    /** Whether smoothing and the log toggle apply. */
+    smooth: boolean;
+    log: boolean;
+    build: () => SeriesMap;
+  }
+
+  let theme: ChartTheme = chartTheme();
+  const charts: ChartBox[] = [];
+
+  function makeChart(id: string, title: string, xLabel: string, opts: { smooth: boolean; log: boolean }, build: () => SeriesMap): ChartBox {
+    const box = el('figure', { class: 'chart', id: `chart-${id}`, 'data-points': '0', 'data-series': '0' });
+    const caption = el('figcaption', {}, title);
+    const canvas = el('canvas', { 'aria-label': title, role: 'img' });
+    const holder = el('div', { class: 'canvas-holder' });
+    holder.append(canvas);
+    box.append(caption, holder);
+    grid.append(box);
+    const chart = new Chart<'line', ScatterDataPoint[]>(canvas, {
+      type: 'line',
+      data: { datasets: [] },
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        parsing: false,
+        normalized: true,
+        spanGaps: true,
+        interaction: { mode: 'nearest', axis: 'x', intersect: false },
+        plugins: {
+          legend: { position: 'bottom', labels: { boxWidth: 10 } },
+          tooltip: {
+            callbacks: { label: (ctx) => `${ctx.dataset.label ?? ''}: ${formatNumber(ctx.parsed.y)}` },
+          },
+        },
+        scales: {
+          x: { type: 'linear', title: { display: true, text: xLabel }, ticks: { precision: 0 } },
+          y: { type: 'linear' },
+        },
+      },
+    });
+    const entry: ChartBox = { id, chart, box, smooth: opts.smooth, log: opts.log, build };
+    charts.push(entry);
+    return entry;
+  }
+
+  function formatNumber(v: number | null | undefined): string {
+    if (v === null || v === undefined || !Number.isFinite(v)) return '–';
+    const a = Math.abs(v);
+    if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(3);
+    return v.toPrecision(4).replace(/\.?0+$/, '');
+  }
+
+  function sortedEpochs(): EpochPoint[] {
+    return [...epochs.values()].sort((a, b) => a.epoch - b.epoch);
+  }
+
+  function push(map: SeriesMap, name: string, x: number, y: Num | undefined): void {
+    if (y === null || y === undefined) return;
+    let list = map.get(name);
+    if (list === undefined) {
+      list = [];
+      map.set(name, list);
+    }
+    list.push({ x, y });
+  }
+
+  makeChart('loss', 'Losses per epoch (train, val)', 'epoch', { smooth: true, log: true }, () => {
+    const m: SeriesMap = new Map();
+    for (const e of sortedEpochs()) {
+      for (const [k, v] of Object.entries(e.train)) push(m, `train ${k}`, e.epoch, v);
+      if (e.val !== null) for (const [k, v] of Object.entries(e.val)) push(m, `val ${k}`, e.epoch, v);
+    }
+    return m;
+  });
+  makeChart('iter', 'Running train losses, current epoch', 'iteration', { smooth: true, log: true }, () => {
+    const m: SeriesMap = new Map();
+    for (const p of iters) for (const [k, v] of Object.entries(p.losses)) push(m, k, p.iter, v);
+    return m;
+  });
+  makeChart('lr', 'Learning rate', 'epoch', { smooth: false, log: true }, () => {
+    const m: SeriesMap = new Map();
+    for (const e of sortedEpochs()) push(m, 'lr', e.epoch, e.lr);
+    return m;
+  });
+  makeChart('nds', 'NDS and mAP', 'epoch', { smooth: false, log: false }, () => {
+    const m: SeriesMap = new Map();
+    for (const e of sortedEpochs()) {
+      push(m, 'NDS', e.epoch, e.eval?.NDS);
+      push(m, 'mAP', e.epoch, e.eval?.mAP);
+    }
+    return m;
+  });
+  makeChart('tp', 'TP errors', 'epoch', { smooth: false, log: false }, () => {
+    const m: SeriesMap = new Map();
+    for (const e of sortedEpochs()) {
+      if (e.eval === null) continue;
+      push(m, 'mATE', e.epoch, e.eval.mATE);
+      push(m, 'mASE', e.epoch, e.eval.mASE);
+      push(m, 'mAOE', e.epoch, e.eval.mAOE);
+      push(m, 'mAVE', e.epoch, e.eval.mAVE);
+      push(m, 'mAAE', e.epoch, e.eval.mAAE);
+    }
+    return m;
+  });
+  makeChart('ap', 'AP per class', 'epoch', { smooth: false, log: false }, () => {
+    const m: SeriesMap = new Map();
+    for (const e of sortedEpochs()) if (e.eval !== null) for (const [k, v] of Object.entries(e.eval.ap)) push(m, k, e.epoch, v);
+    return m;
+  });
+
+  function styleChart(c: ChartBox): void {
+    const o = c.chart.options;
+    const text = theme.foreground;
+    o.color = text;
+    o.font = { family: theme.fontFamily, size: theme.fontSize };
+    for (const axis of ['x', 'y'] as const) {
+      const scale = o.scales?.[axis];
+      if (scale === undefined) continue;
+      scale.grid = { color: theme.grid };
+      scale.ticks = { ...(scale.ticks ?? {}), color: theme.muted };
+      if ('title' in scale && scale.title !== undefined) scale.title.color = theme.muted;
+    }
+    const y = o.scales?.y;
+    if (y !== undefined) y.type = c.log && state.logScale ? 'logarithmic' : 'linear';
+  }
+
+  function renderChart(c: ChartBox): void {
+    const series = c.build();
+    const datasets: ChartDataset<'line', ScatterDataPoint[]>[] = [];
+    let i = 0;
+    let points = 0;
+    const logOn = c.log && state.logScale;
+    for (const [name, raw] of series) {
+      let data = raw;
+      if (c.smooth && state.smoothing > 0) {
+        const ys = emaSmooth(raw.map((p) => p.y), state.smoothing);
+        data = raw.map((p, j) => ({ x: p.x, y: ys[j] ?? Number.NaN }));
+      }
+      if (logOn) data = data.filter((p) => p.y !== null && p.y > 0);
+      points = Math.max(points, data.length);
+      const color = seriesColor(theme, i++);
+      datasets.push({
+        label: name,
+        data,
+        borderColor: color,
+        backgroundColor: color,
+        borderWidth: theme.highContrast ? 2.5 : 1.5,
+        borderDash: name.startsWith('val ') ? [5, 3] : undefined,
+        pointRadius: data.length > 60 ? 0 : 2,
+        pointHoverRadius: 4,
+      });
+    }
+    c.chart.data.datasets = datasets;
+    styleChart(c);
+    c.chart.update('none');
+    c.box.setAttribute('data-points', String(points));
+    c.box.setAttribute('data-series', String(datasets.length));
+    c.box.classList.toggle('empty', points === 0);
+  }
+
+  let renderQueued = false;
+  const dirty = new Set<string>();
+  function invalidate(ids: string[]): void {
+    for (const id of ids) dirty.add(id);
+    if (renderQueued) return;
+    renderQueued = true;
+    requestAnimationFrame(() => {
+      renderQueued = false;
+      for (const c of charts) if (dirty.has(c.id)) renderChart(c);
+      dirty.clear();
+    });
+  }
+  const ALL = charts.map((c) => c.id);
+
+  // ---------------------------------------------------------------------------------------------
+  // header and checkpoints
+
+  function duration(seconds: number): string {
+    const s = Math.max(0, Math.round(seconds));
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    const r = s % 60;
+    return h > 0 ? `${h}h ${m}m` : m > 0 ? `${m}m ${r}s` : `${r}s`;
+  }
+
+  function field(label: string, value: string, id: string): HTMLElement {
+    const span = el('span', { class: 'field', id: `h-${id}` });
+    span.append(el('span', { class: 'label' }, `${label} `), el('span', { class: 'value' }, value));
+    return span;
+  }
+
+  function renderHeader(): void {
+    if (header === undefined) return;
+    const h = header;
+    headerEl.textContent = '';
+    headerEl.setAttribute('data-status', h.status);
+    const title = el('h1', {}, h.title);
+    const status = el('span', { class: `status status-${h.status}`, id: 'h-status' }, h.status);
+    const start = h.started !== null ? Date.parse(h.started) : Number.NaN;
+    const end = h.ended !== null ? Date.parse(h.ended) : h.status === 'running' ? Date.now() : Number.NaN;
+    const elapsed = Number.isFinite(start) && Number.isFinite(end) ? duration((end - start) / 1000) : '–';
+    const epochText = `${h.epoch ?? '–'}/${h.numEpochs ?? '?'}`;
+    const best = h.bestNds !== null ? `${formatNumber(h.bestNds)} (epoch ${h.bestNdsEpoch ?? '?'})` : '–';
+    const line = el('div', { class: 'fields' });
+    line.append(
+      status,
+      field('Epoch', epochText, 'epoch'),
+      field('ETA', h.etaS !== null ? duration(h.etaS) : '–', 'eta'),
+      field('Backend', h.backend ?? '–', 'backend'),
+      field('Elapsed', elapsed, 'elapsed'),
+      field('Best NDS', best, 'best'),
+    );
+    headerEl.append(title, line);
+    if (h.note !== null) headerEl.append(el('p', { class: 'note' }, h.note));
+  }
+
+  function sizeText(bytes: number | null): string {
+    if (bytes === null) return '–';
+    if (bytes < 1024) return `${bytes} B`;
+    if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+    return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  }
+
+  const ACTION_LABELS: Record<CheckpointAction, string> = {
+    copyPath: 'Copy path',
+    reveal: 'Reveal',
+    evaluate: 'Evaluate',
+    resume: 'Resume from here',
+  };
+
+  function renderCheckpoints(): void {
+    checkpointTable.textContent = '';
+    checkpointTable.setAttribute('data-rows', String(checkpoints.length));
+    if (checkpoints.length === 0) {
+      checkpointTable.append(el('caption', { class: 'muted' }, 'No checkpoints yet.'));
+      return;
+    }
+    const head = el('tr');
+    for (const t of ['File', 'Epoch', 'Kind', 'Size', 'Written', 'NDS', '']) head.append(el('th', {}, t));
+    checkpointTable.append(head);
+    for (const c of checkpoints) {
+      const tr = el('tr', { 'data-path': c.path });
+      tr.append(
+        el('td', { title: c.path }, c.name),
+        el('td', {}, String(c.epoch)),
+        el('td', {}, c.kind),
+        el('td', {}, sizeText(c.sizeBytes)),
+        el('td', {}, new Date(c.t).toLocaleString()),
+        el('td', {}, formatNumber(c.nds)),
+      );
+      const cell = el('td', { class: 'actions' });
+      for (const a of actions) {
+        const button = el('button', { type: 'button', 'data-action': a }, ACTION_LABELS[a]);
+        button.addEventListener('click', () => api.postMessage({ type: 'checkpointAction', action: a, path: c.path }));
+        cell.append(button);
+      }
+      tr.append(cell);
+      checkpointTable.append(tr);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // messages
+
+  function apply(message: HostToDashboard): void {
+    switch (message.type) {
+      case 'error':
+        messageEl.textContent = message.message;
+        messageEl.className = 'error';
+        return;
+      case 'snapshot':
+        header = message.header;
+        epochs.clear();
+        for (const e of message.epochs) epochs.set(e.epoch, e);
+        iters = message.iters.slice();
+        checkpoints = message.checkpoints;
+        actions = message.actions;
+        messageEl.textContent = '';
+        renderHeader();
+        renderCheckpoints();
+        invalidate(ALL);
+        return;
+      case 'delta': {
+        header = message.header;
+        renderHeader();
+        if (message.epochs.length > 0) {
+          for (const e of message.epochs) epochs.set(e.epoch, e);
+          invalidate(['loss', 'lr', 'nds', 'tp', 'ap']);
+        }
+        if (message.iters.length > 0) {
+          const first = message.iters[0];
+          const current = iters[iters.length - 1];
+          if (first !== undefined && current !== undefined && current.epoch !== first.epoch) iters = [];
+          iters.push(...message.iters);
+          invalidate(['iter']);
+        }
+        if (message.checkpoints !== undefined) {
+          checkpoints = message.checkpoints;
+          renderCheckpoints();
+        }
+        return;
+      }
+    }
+  }
+
+  window.addEventListener('message', (event: MessageEvent<unknown>) => {
+    const checked = checkHostToDashboard(event.data);
+    if (!checked.ok) {
+      console.warn(`CenterFusion dashboard: ignored a message from the host: ${checked.reason}`);
+      return;
+    }
+    apply(checked.value);
+  });
+
+  smoothInput.addEventListener('input', () => {
+    const v = Number(smoothInput.value);
+    state.smoothing = Number.isFinite(v) && v >= 0 && v < 1 ? v : 0;
+    smoothValue.textContent = state.smoothing.toFixed(2);
+    api.setState(state);
+    invalidate(charts.filter((c) => c.smooth).map((c) => c.id));
+  });
+  logInput.addEventListener('change', () => {
+    state.logScale = logInput.checked;
+    api.setState(state);
+    invalidate(charts.filter((c) => c.log).map((c) => c.id));
+  });
+  onThemeChange(() => {
+    theme = chartTheme();
+    invalidate(ALL);
+  });
+  // The elapsed time of a running run moves on between messages.
+  setInterval(() => {
+    if (header?.status === 'running') renderHeader();
+  }, 1000);
+
+  api.postMessage({ type: 'ready' });
+}
