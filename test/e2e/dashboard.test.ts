@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BrowserContext, FrameLocator, Page } from 'playwright-core';
 import type * as E2E from '../../scripts/e2e-lib.mjs';
+import { Steps } from './workbench';
 
 const repoRoot = resolve(__dirname, '..', '..', '..');
 const workDir = join(repoRoot, 'test', 'e2e', '.work');
@@ -23,19 +24,9 @@ let sandbox: E2E.Sandbox | undefined;
 let server: E2E.CodeServer | undefined;
 let context: BrowserContext | undefined;
 let page: Page | undefined;
-let failed = false;
-const t0 = Date.now();
 
-async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    const r = await fn();
-    console.log(`# [${((Date.now() - t0) / 1000).toFixed(1)} s] ${name}`);
-    return r;
-  } catch (e) {
-    failed = true;
-    throw new Error(`step "${name}" failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-  }
-}
+const steps = new Steps();
+const step = steps.step.bind(steps);
 
 /** Polls `probe` until it returns a non-undefined value or `ms` pass; `describe` explains a timeout. */
 async function until<T>(ms: number, probe: () => Promise<T | undefined>, describe: () => Promise<string>): Promise<T> {
@@ -58,7 +49,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (failed && page) {
+  if (steps.failed && page) {
     mkdirSync(workDir, { recursive: true });
     await page.screenshot({ path: join(workDir, 'dashboard-failure.png') }).catch(() => undefined);
   }

@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BrowserContext, FrameLocator, Locator, Page } from 'playwright-core';
 import type * as E2E from '../../scripts/e2e-lib.mjs';
+import { Steps } from './workbench';
 
 const repoRoot = resolve(__dirname, '..', '..', '..'); // out/test/e2e -> repo
 const workDir = join(repoRoot, 'test', 'e2e', '.work');
@@ -24,19 +25,9 @@ let sandbox: E2E.Sandbox | undefined;
 let server: E2E.CodeServer | undefined;
 let context: BrowserContext | undefined;
 let page: Page | undefined;
-let failed = false;
-const t0 = Date.now();
 
-async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    const r = await fn();
-    console.log(`# [${((Date.now() - t0) / 1000).toFixed(1)} s] ${name}`);
-    return r;
-  } catch (e) {
-    failed = true;
-    throw new Error(`step "${name}" failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-  }
-}
+const steps = new Steps();
+const step = steps.step.bind(steps);
 
 /** The content frame of the visible webview whose page shows `selector`. */
 async function webviewWith(p: Page, selector: string, timeoutMs = 30_000): Promise<FrameLocator> {
@@ -73,7 +64,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (failed) {
+  if (steps.failed) {
     mkdirSync(workDir, { recursive: true });
     if (page) await page.screenshot({ path: join(workDir, 'form-failure.png') }).catch(() => undefined);
     if (sandbox) {

@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import type * as E2E from '../../scripts/e2e-lib.mjs';
+import { Steps, pane, rowByLabel } from './workbench';
 
 const repoRoot = resolve(__dirname, '..', '..', '..');
 const workDir = join(repoRoot, 'test', 'e2e', '.work');
@@ -25,32 +26,11 @@ let sandbox: E2E.Sandbox | undefined;
 let server: E2E.CodeServer | undefined;
 let context: BrowserContext | undefined;
 let page: Page | undefined;
-let failed = false;
 let outside: ChildProcess | undefined;
-const t0 = Date.now();
 
-async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    const r = await fn();
-    console.log(`# [${((Date.now() - t0) / 1000).toFixed(1)} s] ${name}`);
-    return r;
-  } catch (e) {
-    failed = true;
-    throw new Error(`step "${name}" failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-  }
-}
+const steps = new Steps();
+const step = steps.step.bind(steps);
 
-function pane(p: Page, title: string): Locator {
-  return p.locator('.part.sidebar .pane').filter({
-    has: p.locator('.pane-header h3.title', { hasText: new RegExp(`^\\s*${title}\\s*$`, 'i') }),
-  });
-}
-
-function rowByLabel(scope: Locator, label: string): Locator {
-  return scope.locator('.monaco-list-row[role="treeitem"]').filter({
-    has: scope.page().locator('.label-name', { hasText: new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`, 'i') }),
-  });
-}
 
 async function openPane(p: Page, title: string): Promise<Locator> {
   const pn = pane(p, title);
@@ -101,7 +81,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (failed) {
+  if (steps.failed) {
     mkdirSync(workDir, { recursive: true });
     if (page) await page.screenshot({ path: join(workDir, 'python-failure.png') }).catch(() => undefined);
     if (sandbox) {
@@ -125,7 +105,7 @@ after(async () => {
       left = lib.processesWith(sandbox.root);
     }
     if (left.length > 0) {
-      if (!failed) problems.push(`processes left behind:\n${left.map((p) => `  ${p.pid} ${p.cmdline.slice(0, 200)}`).join('\n')}`);
+      if (!steps.failed) problems.push(`processes left behind:\n${left.map((p) => `  ${p.pid} ${p.cmdline.slice(0, 200)}`).join('\n')}`);
       for (const p of left) {
         try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ }
       }

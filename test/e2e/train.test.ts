@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import type * as E2E from '../../scripts/e2e-lib.mjs';
+import { pane, rowByLabel } from './workbench';
 
 const repoRoot = resolve(__dirname, '..', '..', '..'); // out/test/e2e -> repo
 const workDir = join(repoRoot, 'test', 'e2e', '.work'); // gitignored; screenshots and failure logs
@@ -52,19 +53,6 @@ async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** A sidebar view pane by its title. */
-function pane(p: Page, title: string): Locator {
-  return p.locator('.part.sidebar .pane').filter({
-    has: p.locator('.pane-header h3.title', { hasText: new RegExp(`^\\s*${title}\\s*$`, 'i') }),
-  });
-}
-
-/** Tree rows of a pane whose label is exactly `label` (case-insensitive). */
-function rowByLabel(scope: Locator, label: string): Locator {
-  return scope.locator('.monaco-list-row[role="treeitem"]').filter({
-    has: scope.page().locator('.label-name', { hasText: new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`, 'i') }),
-  });
-}
 
 /** Expands the first collapsed row at or above `maxLevel` in a pane; true when it clicked one. */
 async function expandOne(scope: Locator, maxLevel: number, skip: RegExp = /^$/): Promise<boolean> {
