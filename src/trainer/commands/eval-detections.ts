@@ -26,7 +26,7 @@ import {
 } from '../../shared/eval';
 import type { DetectionConfig, GroundTruthFile, Submission } from '../../shared/eval';
 import { writeFileAtomic } from '../fsutil';
-import type { CliCommand, CommandIO } from './types';
+import { parseOrExit, UsageError, type CliCommand, type CommandIO } from './types';
 
 const USAGE = `usage: centerfusion eval-detections --result_path <submission.json> --gt_path <gt.json> --output_dir <dir>
                                     [--config_path <config.json>] [--verbose]
@@ -45,7 +45,6 @@ interface Args {
   verbose: boolean;
 }
 
-class UsageError extends Error {}
 
 /** A problem with one input file, reported with its role and path. */
 class FileError extends Error {}
@@ -113,20 +112,8 @@ function readConfig(file: string): DetectionConfig {
 }
 
 async function run(argv: string[], io: CommandIO): Promise<number> {
-  let args: Args | 'help';
-  try {
-    args = parseArgs(argv);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      io.stderr(`eval-detections: ${e.message}\n${USAGE}`);
-      return 2;
-    }
-    throw e;
-  }
-  if (args === 'help') {
-    io.stdout(USAGE);
-    return 0;
-  }
+  const args = parseOrExit('eval-detections', USAGE, argv, io, parseArgs);
+  if (typeof args === 'number') return args;
   const cwd = io.cwd ?? process.cwd();
   args.resultPath = path.resolve(cwd, args.resultPath);
   args.gtPath = path.resolve(cwd, args.gtPath);

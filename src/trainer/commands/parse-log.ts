@@ -16,7 +16,7 @@ import { ConsoleAdapter, LOG_KINDS, adaptText, detectKind } from '../../shared/c
 import type { AdaptResult, LogKind } from '../../shared/centerfusion';
 import { EventWriter, newRunId } from '../../shared/protocol';
 import type { EventBody } from '../../shared/protocol';
-import type { CliCommand, CommandIO } from './types';
+import { parseOrExit, UsageError, type CliCommand, type CommandIO } from './types';
 
 const USAGE = `usage: centerfusion parse-log <file> [--kind auto|progress|logtxt|opttxt|eval|metrics] [--run-id ID] [--epoch N]
 
@@ -33,7 +33,6 @@ event made from a metrics file or a printout (default: none).
 Lines that cannot be read are counted and summarised on stderr; the exit code stays 0.
 `;
 
-class UsageError extends Error {}
 
 interface Args {
   file: string;
@@ -111,20 +110,8 @@ class Output {
 }
 
 async function run(argv: string[], io: CommandIO): Promise<number> {
-  let args: Args | 'help';
-  try {
-    args = parseArgs(argv);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      io.stderr(`parse-log: ${e.message}\n${USAGE}`);
-      return 2;
-    }
-    throw e;
-  }
-  if (args === 'help') {
-    io.stdout(USAGE);
-    return 0;
-  }
+  const args = parseOrExit('parse-log', USAGE, argv, io, parseArgs);
+  if (typeof args === 'number') return args;
   const file = path.resolve(io.cwd ?? process.cwd(), args.file);
   const bytes = readBytes(file);
   if (typeof bytes === 'string') {

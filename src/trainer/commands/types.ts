@@ -28,3 +28,28 @@ export interface CliCommand {
    */
   run(argv: string[], io: CommandIO): Promise<number>;
 }
+
+/** A bad command line: the message is printed with the command's usage, exit code 2. */
+export class UsageError extends Error {}
+
+/**
+ * Parses a subcommand's argv with `parse`; prints the usage for `help` (exit 0) or a
+ * UsageError (exit 2). Returns the parsed arguments, or the exit code to return.
+ */
+export function parseOrExit<A>(name: string, usage: string, argv: string[], io: CommandIO, parse: (argv: string[]) => A | 'help'): A | number {
+  let args: A | 'help';
+  try {
+    args = parse(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`${name}: ${e.message}\n${usage}`);
+      return 2;
+    }
+    throw e;
+  }
+  if (args === 'help') {
+    io.stdout(usage);
+    return 0;
+  }
+  return args;
+}
