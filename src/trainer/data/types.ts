@@ -53,6 +53,36 @@ export interface Sample {
   /** The objects behind the targets, for the dataset evaluation. */
   objects: Object3D[];
   calib: Calib;
+  /** The sample's radar returns; present when the dataset was built with --pointcloud. */
+  radar?: RadarPoints;
+  /**
+   * CenterFusion's pc_hm for training: [output_h, output_w, 3] (pc_dep, pc_vx, pc_vz), filled by
+   * frustum association of the radar points to the ground-truth boxes; zero elsewhere. Present
+   * with --pointcloud.
+   */
+  pcHm?: Float32Array;
+  /** Ego pose and camera-to-ego transform, to take boxes to the global frame for nuScenes. */
+  pose?: SamplePose;
+}
+
+/**
+ * Radar returns of one sample, reduced to what the network and the frustum association use.
+ * Point i occupies xyz[3i..3i+2], vel[2i..2i+1] and pillar[4i..4i+3].
+ */
+export interface RadarPoints {
+  count: number;
+  /** Position in the camera frame (x right, y down, z forward), metres. */
+  xyz: Float32Array;
+  /** Compensated velocity in the camera frame [vx, vz], m/s. */
+  vel: Float32Array;
+  /** The point's pillar (pillar_dims) projected to the output map: [x1, y1, x2, y2] pixels. */
+  pillar: Float32Array;
+}
+
+/** Rigid transforms of a sample: camera -> ego and ego -> global (rotation as w,x,y,z). */
+export interface SamplePose {
+  camToEgo: { translation: [number, number, number]; rotation: [number, number, number, number] };
+  egoToGlobal: { translation: [number, number, number]; rotation: [number, number, number, number] };
 }
 
 /** Sizes every sample of a dataset shares. */
