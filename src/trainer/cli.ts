@@ -9,6 +9,9 @@
 import { COMMANDS, findCommand, type CommandIO, type StopSignal } from './commands';
 import { editDistance } from '../shared/options';
 import { STUDIO_VERSION } from './version';
+// Data worker threads (--num_workers) run this same bundle; loading it in such a thread starts
+// the worker loop (see data/worker.ts). In the main thread the import does nothing.
+import './data/worker';
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -17,7 +17,7 @@ export const SYNTHETIC_VAL_SIZE = 8;
 export const SYNTHETIC_MAX_OBJS = 128;
 
 /** Typical [height, width, length] in metres per nuScenes class (devkit order). */
-const CLASS_DIMS: ReadonlyArray<[number, number, number]> = [
+export const CLASS_DIMS: ReadonlyArray<[number, number, number]> = [
   [1.73, 1.96, 4.63], // car
   [2.84, 2.51, 6.93], // truck
   [3.44, 2.94, 10.5], // bus
@@ -31,7 +31,7 @@ const CLASS_DIMS: ReadonlyArray<[number, number, number]> = [
 ];
 
 /** RGB in [0, 1] per class. */
-const CLASS_COLOURS: ReadonlyArray<[number, number, number]> = [
+export const CLASS_COLOURS: ReadonlyArray<[number, number, number]> = [
   [0.85, 0.2, 0.2],
   [0.95, 0.55, 0.1],
   [0.95, 0.85, 0.15],

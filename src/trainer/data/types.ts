@@ -63,6 +63,11 @@ export interface Sample {
   pcHm?: Float32Array;
   /** Ego pose and camera-to-ego transform, to take boxes to the global frame for nuScenes. */
   pose?: SamplePose;
+  /**
+   * The converted annotations' image id. Real nuScenes has six camera images per sample, so
+   * several samples share a token: merge their detections (and ground truth) by token.
+   */
+  imageId?: number;
 }
 
 /**
@@ -102,8 +107,16 @@ export interface Dataset {
   readonly size: number;
   readonly geometry: Geometry;
   readonly classNames: readonly string[];
-  /** Deterministic: the same index always gives the same sample. */
-  get(index: number): Sample;
+  /**
+   * Deterministic: the same index (and epoch) always gives the same sample. `epoch` (default 0)
+   * seeds the training augmentations, so each epoch sees other crops and flips.
+   */
+  get(index: number, epoch?: number): Sample;
+  /**
+   * Plain data (structured-cloneable) from which a worker thread rebuilds this dataset
+   * (openDatasetSpec in ./open); absent for datasets that only live in memory.
+   */
+  readonly spec?: { kind: string };
 }
 
 /** Raised for a dataset that cannot be used (missing files, unknown name); exit code 1. */
