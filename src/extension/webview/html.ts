@@ -14,6 +14,7 @@
 
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { buildWebviewHtml } from './csp';
 
 export interface WebviewHtmlOptions {
   /** The bundle, relative to the extension root: 'dist/webview/<name>.js'. */
@@ -35,52 +36,23 @@ export function makeNonce(): string {
   return randomBytes(16).toString('base64');
 }
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-}
-
-/** JSON safe to put inside a <script> element (no "</script>", no HTML comment openers). */
-function scriptJson(value: unknown): string {
-  return JSON.stringify(value ?? null)
-    .replace(/</g, '\\u003c')
-    .replace(/>/g, '\\u003e')
-    .replace(/&/g, '\\u0026')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
-}
+export { escapeHtml, messageHtml } from './csp';
 
 function resourceUri(webview: vscode.Webview, extensionUri: vscode.Uri, relative: string): string {
   const parts = relative.split('/').filter((p) => p !== '' && p !== '.');
   return webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...parts)).toString();
 }
 
+/** The page of a webview: see csp.ts for the HTML and its policy (checked by cspProblems in the tests). */
 export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, opts: WebviewHtmlOptions): string {
-  const nonce = makeNonce();
-  const csp = [
-    "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
-    `style-src ${webview.cspSource} 'nonce-${nonce}'`,
-    `img-src ${webview.cspSource} data:`,
-    `font-src ${webview.cspSource}`,
-  ].join('; ');
-  const styles = (opts.styles ?? [])
-    .map((s) => `<link rel="stylesheet" nonce="${nonce}" href="${escapeHtml(resourceUri(webview, extensionUri, s))}">`)
-    .join('\n');
-  const state = opts.state === undefined ? '' : `<script type="application/json" id="initial-state" nonce="${nonce}">${scriptJson(opts.state)}</script>\n`;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>${escapeHtml(opts.title)}</title>
-${styles}
-</head>
-<body>
-<div id="root"></div>
-${state}<script nonce="${nonce}" src="${escapeHtml(resourceUri(webview, extensionUri, opts.script))}"></script>
-</body>
-</html>`;
+  return buildWebviewHtml({
+    cspSource: webview.cspSource,
+    nonce: makeNonce(),
+    scriptUri: resourceUri(webview, extensionUri, opts.script),
+    styleUris: (opts.styles ?? []).map((s) => resourceUri(webview, extensionUri, s)),
+    title: opts.title,
+    state: opts.state,
+  });
 }
 
 /** Webview options: scripts on, local resources only from dist/webview/ and media/. */

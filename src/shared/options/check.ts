@@ -8,6 +8,22 @@ import { KNOWN_TASKS, closestDest, folderNameProblem, getSpec, parseListText, va
 /** The optimizers CenterFusion's main.py can build. */
 export const SUPPORTED_OPTIMIZERS: readonly string[] = Object.freeze(['adam', 'sgd']);
 
+/** Longest option text accepted (a path or a comma list); anything longer is a mistake or an attack. */
+export const MAX_OPTION_TEXT = 4096;
+
+/**
+ * Why an option's text is unsafe to pass to a trainer, or undefined: NUL and other control
+ * characters (spawn refuses NUL; newlines would forge log lines), absurd lengths, and a leading
+ * `--` (argparse would read the value as another option).
+ */
+export function unsafeTextProblem(text: string): string | undefined {
+  if (text.includes('\u0000')) return 'must not contain NUL bytes';
+  if (/[\u0001-\u001f\u007f]/.test(text)) return `must not contain control characters (line breaks, tabs, escapes), got ${JSON.stringify(text.slice(0, 80))}`;
+  if (text.length > MAX_OPTION_TEXT) return `is too long (${text.length} characters, at most ${MAX_OPTION_TEXT})`;
+  if (text.startsWith('--')) return `must not start with '--' (it would read as another option), got ${JSON.stringify(text.slice(0, 80))}`;
+  return undefined;
+}
+
 /** True when at least one problem is an error (a missing severity counts as an error). */
 export function hasErrors(problems: readonly OptionProblem[]): boolean {
   return problems.some((p) => p.severity !== 'warning');
@@ -45,6 +61,16 @@ export function checkOptions(raw: RawOptions): OptionProblem[] {
     if (!getSpec(key)) {
       const guess = closestDest(key, ['task']);
       error(key, `unknown option${guess ? `; did you mean ${guess}?` : ''}`);
+    }
+  }
+  // ---- text that could smuggle something into a command line or a path (docs/reliability.md)
+  for (const spec of OPTION_SPECS) {
+    const value = v[spec.dest];
+    if (typeof value !== 'string') continue;
+    const problem = unsafeTextProblem(value);
+    if (problem) {
+      error(spec.dest, problem);
+      bad.add(spec.dest);
     }
   }
   const ok = (...dests: string[]): boolean => dests.every((d) => !bad.has(d));
