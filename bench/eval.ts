@@ -36,6 +36,7 @@ import {
 } from '../src/shared/eval';
 import type { GroundTruthBox, GroundTruthFile, Submission, SubmissionBox, Vec3 } from '../src/shared/eval';
 import { npMean } from '../src/shared/eval/numeric';
+import { Bench } from './lib';
 
 export interface Options {
   samples: number;
@@ -287,6 +288,7 @@ function timed<T>(label: string, f: () => T): [T, number] {
 
 function main(): void {
   const o = parseOptions(process.argv.slice(2));
+  const bench = new Bench('eval');
   console.log(`node ${process.version}, ${o.samples} samples, ${o.preds} predictions per sample, seed ${o.seed}`);
   console.log(`start: ${mem()}`);
   const [data] = timed('generate input (not part of the evaluation)', () => generate(o));
@@ -314,17 +316,20 @@ function main(): void {
   let part: { gt: GroundTruthFile; sub: Submission } | null = subset(data.gt, data.sub, n);
   const [naive, naiveMs] = timed(`baseline: naive matcher, APs only, ${n} samples`, () => naiveAps(part!.gt, part!.sub));
   const [ours, oursMs] = timed(`evaluateDetections, same ${n} samples`, () => evaluateDetections(part!.gt, part!.sub));
+  const evalTime = res.summary.eval_time;
   let mismatches = 0;
   for (const c of DETECTION_NAMES) for (const k of Object.keys(naive[c])) if (naive[c][k] !== ours.summary.label_aps[c][k]) mismatches++;
   console.log(`  APs equal to the baseline's: ${mismatches === 0 ? 'all 40' : `${40 - mismatches} of 40 (MISMATCH)`}; speed-up ${(naiveMs / oursMs).toFixed(1)}x`);
 
   part = null;
+  let fileFigure: { parseMs: number; mib: number } | undefined;
   if (bytes) {
     const refSummary = serializeMetricsSummary({ ...res.summary, eval_time: 0 });
     const gt = validateGroundTruth(data.gt);
     // Let the in-memory predictions go before the file's copy is built.
     (data as { sub: Submission | null }).sub = null;
-    const [doc] = timed('parseJsonWithNaN (submission bytes, sliced)', () => parseJsonWithNaN(bytes));
+    const [doc, parseMs] = timed('parseJsonWithNaN (submission bytes, sliced)', () => parseJsonWithNaN(bytes));
+    fileFigure = { parseMs, mib: bytes.length / MB };
     const [sub] = timed('validateSubmission', () => validateSubmission(doc));
     const [fromFile] = timed('evaluateDetections (parsed file)', () => evaluateDetections(gt, sub));
     const same = serializeMetricsSummary({ ...fromFile.summary, eval_time: 0 }) === refSummary;
@@ -334,6 +339,28 @@ function main(): void {
   if (mismatches !== 0) process.exitCode = 1;
   console.log(`peak rss ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB, largest heap seen ${(heapPeak / MB).toFixed(0)} MiB`);
   console.log(`evaluate: ${(evalMs / 1000).toFixed(2)} s for ${nPred} predictions`);
+
+  // The common format (bench/lib.ts): figure, baseline measured in this run, ratio.
+  bench.figure({
+    name: `evaluateDetections on ${n} samples (${o.preds} predictions each)`,
+    value: oursMs / 1000,
+    unit: 's',
+    better: 'lower',
+    baseline: { name: 'naive devkit-shaped matcher, APs only, same samples', value: naiveMs / 1000 },
+    note: mismatches === 0 ? 'all 40 APs identical' : `${mismatches} APs differ from the baseline`,
+  });
+  bench.figure({
+    name: `evaluateDetections, val-sized: ${o.samples} samples, ${nPred} predictions, ${nGt} GT boxes`,
+    value: evalMs / 1000,
+    unit: 's',
+    better: 'lower',
+    note: `of which matching + metrics (the devkit's eval_time) ${evalTime.toFixed(2)} s`,
+  });
+  if (fileFigure !== undefined) {
+    bench.figure({ name: `parsing the ${fileFigure.mib.toFixed(0)} MiB submission file (bare NaN tokens)`, value: fileFigure.parseMs / 1000, unit: 's', better: 'lower' });
+  }
+  bench.figure({ name: 'peak RSS (input boxes included)', value: process.resourceUsage().maxRSS / 1024, unit: 'MiB', better: 'lower', note: `largest V8 heap seen ${(heapPeak / MB).toFixed(0)} MiB` });
+  bench.finish(process.exitCode ? 'failed' : 'ok', process.exitCode ? 'results differ from the baseline or the in-memory run' : undefined);
 }
 
 if (require.main === module) main();
