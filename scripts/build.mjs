@@ -4,7 +4,7 @@
 //   dist/webview/<name>.js  one browser bundle per folder under webview/ that has a main.ts
 // Usage: node scripts/build.mjs [--watch] [--minify]
 import * as esbuild from 'esbuild';
-import { existsSync, readdirSync, mkdirSync, chmodSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, mkdirSync, chmodSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -75,7 +75,18 @@ async function writeConfigSchema() {
   writeFileSync(join(root, 'dist/config.schema.json'), JSON.stringify(schema, null, 2) + '\n');
 }
 
+/**
+ * The wasm backend's binaries beside dist/cli.js, where the trainer looks first
+ * (src/trainer/backend/wasm.ts) and where the .vsix ships them (.vscodeignore: dist/*.wasm).
+ * Only the plain and SIMD builds: tfjs never picks the threaded one under Node.
+ */
+function copyWasmBinaries() {
+  const from = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
+  for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm']) copyFileSync(join(from, f), join(root, 'dist', f));
+}
+
 mkdirSync(join(root, 'dist'), { recursive: true });
+copyWasmBinaries();
 if (watch) {
   for (const t of targets) await (await esbuild.context(t)).watch();
   console.log('esbuild: watching');
