@@ -24,6 +24,7 @@ import {
   type FormToHost,
   type HostToForm,
 } from '../../src/shared/webview/optionsForm';
+import { joinListItems, listItems, listProblems } from '../../src/shared/webview/optionsFormChecks';
 import { vscodeApi } from '../common/vscodeApi';
 
 interface SavedState {
@@ -51,6 +52,13 @@ let original: Record<string, unknown> = {};
 let task = 'ddd';
 let fields: Fields = {};
 let search = '';
+/** Missing-file problems from the host's last answer, and the request they answer. */
+let fileProblems: OptionProblem[] = [];
+let filesSeq = 0;
+let filesKey = '';
+let filesTimer: ReturnType<typeof setTimeout> | undefined;
+/** The options whose values decide which files must exist (requiredFiles). */
+const FILE_KEYS = ['load_model', 'dataset', 'radar_sweeps', 'train_split', 'val_split', 'dataset_version', 'eval', 'val_intervals', 'num_epochs'];
 
 const rows = new Map<string, { row: HTMLElement; message: HTMLElement; control: HTMLElement; spec: OptionSpec }>();
 let commandEl: HTMLElement | undefined;
@@ -107,12 +115,87 @@ function makeControl(spec: OptionSpec, value: FieldValue): HTMLElement {
     select.addEventListener('change', () => update(spec.dest, select.value));
     return select;
   }
+  if (spec.list !== undefined) return makeListEditor(spec, String(value));
   const text = document.createElement('vscode-textfield') as TextControl;
   text.value = String(value);
-  if (spec.list !== undefined) text.setAttribute('placeholder', listExpectation(spec));
-  else if (spec.type === 'int' || spec.type === 'float') text.setAttribute('inputmode', 'decimal');
+  if (spec.type === 'int' || spec.type === 'float') text.setAttribute('inputmode', 'decimal');
   text.addEventListener('input', () => update(spec.dest, text.value));
   return text;
+}
+
+/**
+ * A list editor for a comma-list option: one text field per item with its own validation, a
+ * remove button per item and an Add button; the field's value stays the comma-joined text.
+ */
+function makeListEditor(spec: OptionSpec, text: string): HTMLElement {
+  const box = el('div', 'list-editor');
+  const render = (): void => {
+    const items = listItems(spec, typeof fields[spec.dest] === 'string' ? (fields[spec.dest] as string) : text);
+    box.replaceChildren();
+    items.forEach((item, index) => {
+      const line = el('div', 'list-item');
+      const field = document.createElement('vscode-textfield') as TextControl;
+      field.value = item;
+      field.dataset.index = String(index);
+      field.setAttribute('aria-label', `${spec.dest} item ${index + 1}`);
+      field.addEventListener('input', () => {
+        const now = listItems(spec, String(fields[spec.dest] ?? text));
+        now[index] = field.value;
+        update(spec.dest, joinListItems(now));
+      });
+      const remove = document.createElement('vscode-button');
+      remove.setAttribute('secondary', '');
+      remove.setAttribute('aria-label', `Remove ${spec.dest} item ${index + 1}`);
+      remove.title = 'Remove this item';
+      remove.dataset.remove = String(index);
+      remove.textContent = '−';
+      // CenterFusion needs at least one item unless the option allows an empty list.
+      if (items.length === 1 && spec.allowEmptyList !== true) remove.setAttribute('disabled', '');
+      remove.addEventListener('click', () => {
+        const now = listItems(spec, String(fields[spec.dest] ?? text));
+        now.splice(index, 1);
+        update(spec.dest, joinListItems(now));
+        render();
+      });
+      line.append(field, remove);
+      box.appendChild(line);
+    });
+    const add = document.createElement('vscode-button');
+    add.setAttribute('secondary', '');
+    add.dataset.add = spec.dest;
+    add.textContent = 'Add';
+    add.title = `Add an item (${listExpectation(spec)})`;
+    add.addEventListener('click', () => {
+      const now = listItems(spec, String(fields[spec.dest] ?? text));
+      now.push('');
+      update(spec.dest, joinListItems(now));
+      render();
+      const inputs = box.querySelectorAll<HTMLElement>('vscode-textfield');
+      inputs[inputs.length - 1]?.focus();
+    });
+    box.appendChild(add);
+    markListItems(spec, box);
+  };
+  render();
+  return box;
+}
+
+/** Marks the invalid items of a list editor. */
+function markListItems(spec: OptionSpec, box: HTMLElement): void {
+  const bad = new Set(listProblems(spec, String(fields[spec.dest] ?? '')).map((p) => p.index));
+  for (const field of Array.from(box.querySelectorAll<TextControl>('vscode-textfield'))) field.invalid = bad.has(Number(field.dataset.index));
+}
+
+/** Asks the host (debounced) whether the files the options name exist, when those options changed. */
+function requestFileCheck(): void {
+  const key = JSON.stringify([task, ...FILE_KEYS.map((k) => fields[k])]);
+  if (key === filesKey) return;
+  filesKey = key;
+  if (filesTimer !== undefined) clearTimeout(filesTimer);
+  filesTimer = setTimeout(() => {
+    filesSeq++;
+    vscode.postMessage({ type: 'checkFiles', seq: filesSeq, task, fields });
+  }, 250);
 }
 
 function build(): void {
@@ -207,9 +290,10 @@ function update(dest: string, value: FieldValue): void {
 
 function refresh(): void {
   const analysis = analyzeForm(task, fields, original, rootDir);
+  requestFileCheck();
   const byOption = new Map<string, OptionProblem[]>();
   const general: OptionProblem[] = [];
-  for (const p of analysis.problems) {
+  for (const p of [...analysis.problems, ...fileProblems]) {
     const key = p.option.replace(/^--/, '');
     if (rows.has(key)) byOption.set(key, [...(byOption.get(key) ?? []), p]);
     else general.push(p);
@@ -219,7 +303,18 @@ function refresh(): void {
     const nonDefault = isNonDefault(r.spec, fields[dest] ?? fieldOf(r.spec, r.spec.default));
     if (nonDefault) changed++;
     r.row.classList.toggle('changed', nonDefault);
-    const problems = byOption.get(dest) ?? [];
+    let problems = byOption.get(dest) ?? [];
+    if (r.spec.list !== undefined) {
+      // Item by item instead of one message for the whole comma text.
+      const items = listProblems(r.spec, String(fields[dest] ?? ''));
+      if (items.length > 0) {
+        problems = [
+          ...items.map((p) => ({ option: dest, message: p.index < 0 ? p.message : `item ${p.index + 1}: ${p.message}`, severity: 'error' as const })),
+          ...problems.filter((p) => !p.message.startsWith('expected ')),
+        ];
+      }
+      markListItems(r.spec, r.control);
+    }
     const error = problems.some((p) => p.severity !== 'warning');
     r.row.classList.toggle('error', error);
     r.row.classList.toggle('warning', !error && problems.length > 0);
@@ -245,8 +340,9 @@ function refresh(): void {
     for (const [k, v] of entries) derivedEl.append(el('dt', undefined, k), el('dd', undefined, v));
   }
   if (summaryEl !== undefined) {
-    const errors = analysis.problems.filter((p) => p.severity !== 'warning').length;
-    const warnings = analysis.problems.length - errors;
+    const all = [...analysis.problems, ...fileProblems];
+    const errors = all.filter((p) => p.severity !== 'warning').length;
+    const warnings = all.length - errors;
     const parts = [`${changed} option${changed === 1 ? '' : 's'} differ from the default`];
     if (errors > 0) parts.push(`${errors} error${errors === 1 ? '' : 's'}`);
     if (warnings > 0) parts.push(`${warnings} warning${warnings === 1 ? '' : 's'}`);
@@ -266,6 +362,8 @@ function onMessage(message: HostToForm): void {
       original = message.options;
       task = message.task;
       fields = fieldsFromOptions(message.options);
+      fileProblems = [];
+      filesKey = '';
       if (saved !== undefined && saved.file === message.file) {
         // A reload: keep the edits that were not saved yet.
         task = saved.task;
@@ -279,6 +377,11 @@ function onMessage(message: HostToForm): void {
       file = message.file;
       original = analyzeForm(task, fields, original, rootDir).options ?? original;
       showNotice('info', `Saved ${message.file}`);
+      break;
+    case 'files':
+      if (message.seq !== filesSeq) break; // an answer to an older request
+      fileProblems = message.problems;
+      refresh();
       break;
     case 'notice':
       if (noticeEl === undefined) {

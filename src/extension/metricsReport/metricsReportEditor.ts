@@ -5,9 +5,20 @@
  * whenever either file changes. A malformed or truncated file shows a message in the editor.
  */
 
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { buildReportModel, isReportToHost, type HostToReport } from '../../shared/webview/metricsReport';
+import { buildReportModel, isReportToHost, type Comparison, type HostToReport } from '../../shared/webview/metricsReport';
+import { COMMANDS } from '../ids';
+import type { Run } from '../runs/runStore';
 import { webviewHtml, webviewOptions } from '../webview/html';
+import { runLinkOf, type RunLink } from './runLink';
+
+/** What the report needs of the run store: the runs, to link a file back to its run. */
+export interface KnownRuns {
+  all(): Run[];
+  /** Runs are read after activation: a report opened before gets its link when they arrive. */
+  onDidChange?(listener: (runId: string) => void): { dispose(): void };
+}
 
 export const METRICS_REPORT_VIEW_TYPE = 'centerfusion.metricsReport';
 /** How long to wait after a change before reading again (writers replace files in steps). */
@@ -30,6 +41,33 @@ function basename(uri: vscode.Uri): string {
   return parts[parts.length - 1] ?? uri.path;
 }
 
+/** Reads a second summary for "Compare With…". Never throws. */
+export async function loadComparison(uri: vscode.Uri): Promise<Comparison> {
+  const loaded = await loadReport(uri);
+  const shown = uri.scheme === 'file' ? vscode.workspace.asRelativePath(uri, true) : uri.toString();
+  return loaded.type === 'report'
+    ? { fileName: loaded.fileName, path: shown, model: loaded.model }
+    : { fileName: loaded.fileName, path: shown, error: loaded.message };
+}
+
+/** Other summaries of the workspace to compare with: run evaluations, per-epoch copies, CenterFusion's own. */
+async function pickComparison(current: vscode.Uri): Promise<vscode.Uri | undefined> {
+  const found = [
+    ...(await vscode.workspace.findFiles('**/metrics_summary.json', '**/node_modules/**', 500)),
+    ...(await vscode.workspace.findFiles('**/.centerfusion-studio/metrics/**/epoch_*.json', '**/node_modules/**', 500)),
+  ].filter((u) => u.toString() !== current.toString());
+  const browse = { label: '$(folder-opened) Browse…', uri: undefined as vscode.Uri | undefined };
+  const items = [
+    ...found.map((uri) => ({ label: vscode.workspace.asRelativePath(uri, false), description: path.basename(path.dirname(uri.fsPath)), uri: uri as vscode.Uri | undefined })),
+    browse,
+  ];
+  const picked = await vscode.window.showQuickPick(items, { placeHolder: 'metrics_summary.json to compare with', matchOnDescription: true });
+  if (picked === undefined) return undefined;
+  if (picked.uri !== undefined) return picked.uri;
+  const chosen = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'nuScenes metrics summary': ['json'] }, title: 'Compare With…' });
+  return chosen?.[0];
+}
+
 /** Reads the summary (and details) and builds the message for the webview. Never throws. */
 export async function loadReport(uri: vscode.Uri): Promise<HostToReport> {
   const fileName = basename(uri);
@@ -45,10 +83,14 @@ export async function loadReport(uri: vscode.Uri): Promise<HostToReport> {
 }
 
 export class MetricsReportProvider implements vscode.CustomReadonlyEditorProvider {
-  constructor(private readonly extensionUri: vscode.Uri) {}
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly runs?: KnownRuns,
+  ) {}
 
-  static register(extensionUri: vscode.Uri): vscode.Disposable {
-    return vscode.window.registerCustomEditorProvider(METRICS_REPORT_VIEW_TYPE, new MetricsReportProvider(extensionUri), {
+  /** `runs` (the run store) lets the report link back to the run and epoch a file belongs to. */
+  static register(extensionUri: vscode.Uri, runs?: KnownRuns): vscode.Disposable {
+    return vscode.window.registerCustomEditorProvider(METRICS_REPORT_VIEW_TYPE, new MetricsReportProvider(extensionUri, runs), {
       supportsMultipleEditorsPerDocument: true,
     });
   }
@@ -65,10 +107,18 @@ export class MetricsReportProvider implements vscode.CustomReadonlyEditorProvide
     let ready = false;
     let timer: NodeJS.Timeout | undefined;
     let generation = 0;
+    let link: RunLink | undefined;
+    let compareUri: vscode.Uri | undefined;
+    let compareWatcher: vscode.Disposable[] = [];
 
     const send = async (): Promise<void> => {
       const mine = ++generation;
       const message = await loadReport(document.uri);
+      if (message.type === 'report') {
+        link = document.uri.scheme === 'file' && this.runs !== undefined ? runLinkOf(document.uri.fsPath, this.runs.all()) : undefined;
+        if (link !== undefined) message.run = { label: link.label };
+        if (compareUri !== undefined) message.compare = await loadComparison(compareUri);
+      }
       if (mine !== generation || !ready) return; // a newer read is under way, or the panel is gone
       void webview.postMessage(message);
     };
@@ -85,9 +135,41 @@ export class MetricsReportProvider implements vscode.CustomReadonlyEditorProvide
           void send();
         } else if (msg.type === 'openDetails') {
           void vscode.commands.executeCommand('vscode.open', vscode.Uri.joinPath(document.uri, '..', 'metrics_details.json'));
+        } else if (msg.type === 'openRun') {
+          // The run the host worked out itself; the page only asks.
+          if (link !== undefined) void vscode.commands.executeCommand(COMMANDS.openDashboard, link.runId, link.epoch ?? undefined);
+        } else if (msg.type === 'compare') {
+          void pickComparison(document.uri).then((uri) => {
+            if (uri === undefined) return;
+            compareUri = uri;
+            for (const d of compareWatcher) d.dispose();
+            compareWatcher = [];
+            if (uri.scheme === 'file') {
+              const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.joinPath(uri, '..'), basename(uri)));
+              compareWatcher.push(w, w.onDidChange(later), w.onDidCreate(later), w.onDidDelete(later));
+            }
+            void send();
+          });
+        } else if (msg.type === 'clearCompare') {
+          compareUri = undefined;
+          for (const d of compareWatcher) d.dispose();
+          compareWatcher = [];
+          void send();
         }
       }),
     );
+    const runs = this.runs;
+    const subscribe = runs?.onDidChange?.bind(runs);
+    if (document.uri.scheme === 'file' && runs !== undefined && subscribe !== undefined) {
+      const fsPath = document.uri.fsPath;
+      disposables.push(
+        subscribe(() => {
+          if (!ready) return;
+          const now = runLinkOf(fsPath, runs.all());
+          if (now?.label !== link?.label || now?.runId !== link?.runId) later();
+        }),
+      );
+    }
     if (document.uri.scheme === 'file') {
       const dir = vscode.Uri.joinPath(document.uri, '..');
       const pattern = new vscode.RelativePattern(dir, `{${basename(document.uri)},metrics_details.json}`);
@@ -98,6 +180,7 @@ export class MetricsReportProvider implements vscode.CustomReadonlyEditorProvide
       if (timer !== undefined) clearTimeout(timer);
       ready = false;
       for (const d of disposables) d.dispose();
+      for (const d of compareWatcher) d.dispose();
     });
   }
 }

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { hasErrors } from '../../shared/options';
 import { analyzeForm, configText, isFormToHost, type FormToHost, type HostToForm } from '../../shared/webview/optionsForm';
+import { missingFiles, runFolders, type RunFolders } from './formFiles';
 import { CONFIGS_DIR, readConfigFile, type TrainingConfig } from '../configs/configFile';
 import type { ConfigRepository } from '../configs/configRepository';
 import { COMMANDS } from '../ids';
@@ -48,6 +49,8 @@ function folderOf(file: string): string {
 class OptionsFormPanel {
   private original: Record<string, unknown> = {};
   private originalText: string | undefined;
+  /** Where the config's runs start and where their data/ is (the trainer root for Python configs). */
+  private folders: RunFolders | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -100,8 +103,9 @@ class OptionsFormPanel {
     }
     this.originalText = text;
     this.original = isRecord(doc.options) ? doc.options : {};
+    this.folders = runFolders(doc.trainer, folderOf(this.file));
     const name = typeof doc.name === 'string' ? doc.name : path.basename(this.file, '.json');
-    this.post({ type: 'init', file: this.file, name, task: typeof doc.task === 'string' ? doc.task : 'ddd', options: this.original, rootDir: folderOf(this.file) });
+    this.post({ type: 'init', file: this.file, name, task: typeof doc.task === 'string' ? doc.task : 'ddd', options: this.original, rootDir: this.folders.root });
   }
 
   private async handle(msg: FormToHost): Promise<void> {
@@ -109,8 +113,15 @@ class OptionsFormPanel {
       await this.load();
       return;
     }
+    if (msg.type === 'checkFiles') {
+      // Only existence checks of files these options name, resolved here (never a path the page sends as such).
+      const analysis = analyzeForm(msg.task, msg.fields, this.original, this.folders?.root ?? folderOf(this.file));
+      const problems = analysis.raw === undefined ? [] : await missingFiles(analysis.raw, this.folders ?? runFolders(undefined, folderOf(this.file)));
+      this.post({ type: 'files', seq: msg.seq, problems });
+      return;
+    }
     // Validate again here: the page is not trusted to have done it.
-    const analysis = analyzeForm(msg.task, msg.fields, this.original, folderOf(this.file));
+    const analysis = analyzeForm(msg.task, msg.fields, this.original, this.folders?.root ?? folderOf(this.file));
     if (analysis.options === undefined || hasErrors(analysis.problems)) {
       const first = analysis.problems.find((p) => p.severity !== 'warning');
       this.post({ type: 'notice', level: 'error', message: `Not saved: ${first ? `${first.option}: ${first.message}` : 'invalid options'}` });

@@ -7,7 +7,7 @@
  * No vscode or DOM imports.
  */
 
-import { parseMetricsDetails, parseMetricsSummary } from '../eval';
+import { parseMetricsDetails, parseMetricsSummary, type MetricData } from '../eval';
 
 export const TP_NAMES = ['trans_err', 'scale_err', 'orient_err', 'vel_err', 'attr_err'] as const;
 export type TpName = (typeof TP_NAMES)[number];
@@ -40,6 +40,15 @@ export interface Curve {
   precision: (number | null)[];
 }
 
+/** TP errors against recall for one class at the TP threshold (the devkit's class TP curves). */
+export interface TpCurve {
+  className: string;
+  /** Recall of each point (recall >= min_recall, up to the class's highest recall). */
+  recall: number[];
+  /** Per TP metric, the error at each point (null where undefined). */
+  errors: Record<TpName, (number | null)[]>;
+}
+
 export interface ReportModel {
   nds: Cell;
   map: Cell;
@@ -51,15 +60,30 @@ export interface ReportModel {
   config: string;
   /** Precision-recall curves (from metrics_details.json), empty when absent. */
   curves: Curve[];
+  /** TP-error curves per class at the TP threshold (from metrics_details.json), empty when absent. */
+  tpCurves: TpCurve[];
+  /** The threshold the TP errors are measured at ("2.0"), when known. */
+  tpThreshold: string | null;
   /** A note about metrics_details.json (missing, unreadable), if any. */
   detailsNote?: string;
 }
 
+/** A second summary shown beside the first ("Compare With…"), or why it could not be read. */
+export type Comparison = { fileName: string; path: string; model: ReportModel } | { fileName: string; path: string; error: string };
+
 export type HostToReport =
-  | { type: 'report'; fileName: string; model: ReportModel }
+  | {
+      type: 'report';
+      fileName: string;
+      model: ReportModel;
+      /** The run (and epoch) the file belongs to, when known: the page offers a link to its dashboard. */
+      run?: { label: string };
+      compare?: Comparison;
+    }
   | { type: 'error'; fileName: string; message: string };
 
-export type ReportToHost = { type: 'ready' } | { type: 'openDetails' };
+export const REPORT_ACTIONS = ['ready', 'openDetails', 'openRun', 'compare', 'clearCompare'] as const;
+export type ReportToHost = { type: (typeof REPORT_ACTIONS)[number] };
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -67,7 +91,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 /** Validates a message from the webview. */
 export function isReportToHost(v: unknown): v is ReportToHost {
-  return isRecord(v) && (v.type === 'ready' || v.type === 'openDetails');
+  return isRecord(v) && typeof v.type === 'string' && (REPORT_ACTIONS as readonly string[]).includes(v.type) && Object.keys(v).length === 1;
 }
 
 function isCell(v: unknown): v is Cell {
@@ -77,7 +101,8 @@ function isCell(v: unknown): v is Cell {
 function isModel(v: unknown): v is ReportModel {
   if (!isRecord(v)) return false;
   if (!isCell(v.nds) || !isCell(v.map) || !isRecord(v.tp) || !Array.isArray(v.classes) || !Array.isArray(v.thresholds)) return false;
-  if (typeof v.config !== 'string' || !Array.isArray(v.curves)) return false;
+  if (typeof v.config !== 'string' || !Array.isArray(v.curves) || !Array.isArray(v.tpCurves)) return false;
+  if (v.tpThreshold !== null && typeof v.tpThreshold !== 'string') return false;
   const tp = v.tp;
   if (!TP_NAMES.every((k) => isCell(tp[k]))) return false;
   return v.classes.every((c: unknown) => isRecord(c) && typeof c.name === 'string' && isRecord(c.aps) && isCell(c.meanAp) && isRecord(c.tp));
@@ -87,7 +112,41 @@ function isModel(v: unknown): v is ReportModel {
 export function isHostToReport(v: unknown): v is HostToReport {
   if (!isRecord(v) || typeof v.fileName !== 'string') return false;
   if (v.type === 'error') return typeof v.message === 'string';
-  return v.type === 'report' && isModel(v.model);
+  if (v.type !== 'report' || !isModel(v.model)) return false;
+  if (v.run !== undefined && !(isRecord(v.run) && typeof v.run.label === 'string')) return false;
+  if (v.compare !== undefined) {
+    const c = v.compare;
+    if (!isRecord(c) || typeof c.fileName !== 'string' || typeof c.path !== 'string') return false;
+    if (!(typeof c.error === 'string' || isModel(c.model))) return false;
+  }
+  return true;
+}
+
+/** b − a, or null when either is undefined. */
+export function delta(a: Cell | undefined, b: Cell | undefined): number | null {
+  if (a === undefined || b === undefined || a.value === null || b.value === null) return null;
+  return b.value - a.value;
+}
+
+export interface CompareRow {
+  name: string;
+  a?: ClassRow;
+  b?: ClassRow;
+  meanAp: number | null;
+  tp: Record<TpName, number | null>;
+}
+
+/** The classes of two summaries side by side (the first's order, then the second's extra ones). */
+export function compareClasses(a: ReportModel, b: ReportModel): CompareRow[] {
+  const names = a.classes.map((c) => c.name);
+  for (const c of b.classes) if (!names.includes(c.name)) names.push(c.name);
+  return names.map((name) => {
+    const ca = a.classes.find((c) => c.name === name);
+    const cb = b.classes.find((c) => c.name === name);
+    const tp = {} as Record<TpName, number | null>;
+    for (const m of TP_NAMES) tp[m] = delta(ca?.tp[m], cb?.tp[m]);
+    return { name, a: ca, b: cb, meanAp: delta(ca?.meanAp, cb?.meanAp), tp };
+  });
 }
 
 /** Why a nuScenes value is undefined (NaN in the file). */
@@ -113,6 +172,20 @@ function cell(v: number, why: () => string): Cell {
 
 function finiteOrNull(v: number): number | null {
   return Number.isFinite(v) ? v : null;
+}
+
+/**
+ * The devkit's TP curve of a class: each TP error against recall, from min_recall up to the
+ * class's highest recall (past it the devkit pads confidence and errors with 0).
+ */
+function tpCurve(className: string, d: MetricData, minRecall: number): TpCurve {
+  const keep: number[] = [];
+  for (let i = 0; i < d.recall.length; i++) {
+    if (Number.isFinite(d.recall[i]) && d.recall[i] >= minRecall - 1e-9 && (d.confidence[i] ?? 0) > 0) keep.push(i);
+  }
+  const errors = {} as Record<TpName, (number | null)[]>;
+  for (const m of TP_NAMES) errors[m] = keep.map((i) => finiteOrNull(d[m][i] ?? NaN));
+  return { className, recall: keep.map((i) => d.recall[i]), errors };
 }
 
 /**
@@ -146,7 +219,12 @@ export function buildReportModel(summaryText: string, detailsText?: string): Rep
     evalTime: finiteOrNull(s.eval_time),
     config: JSON.stringify(s.cfg, null, 2),
     curves: [],
+    tpCurves: [],
+    tpThreshold: null,
   };
+  const cfg = s.cfg as unknown as Record<string, unknown>; // read defensively: a hand-written cfg may lack keys
+  const distTp = typeof cfg.dist_th_tp === 'number' ? cfg.dist_th_tp : 2.0;
+  const minRecall = typeof cfg.min_recall === 'number' ? cfg.min_recall : 0.1;
   if (detailsText !== undefined) {
     try {
       const details = parseMetricsDetails(detailsText);
@@ -154,12 +232,17 @@ export function buildReportModel(summaryText: string, detailsText?: string): Rep
         const cut = key.lastIndexOf(':');
         if (cut <= 0) continue;
         const d = details[key];
-        model.curves.push({
-          className: key.slice(0, cut),
-          threshold: key.slice(cut + 1),
-          recall: d.recall.map(finiteOrNull),
-          precision: d.precision.map(finiteOrNull),
-        });
+        const className = key.slice(0, cut);
+        const threshold = key.slice(cut + 1);
+        model.curves.push({ className, threshold, recall: d.recall.map(finiteOrNull), precision: d.precision.map(finiteOrNull) });
+        if (Number(threshold) === distTp) {
+          model.tpThreshold = threshold;
+          const curve = tpCurve(className, d, minRecall);
+          // The devkit leaves out the errors a class is not scored on (NaN in the summary).
+          const row = classes.find((c) => c.name === className);
+          for (const m of TP_NAMES) if (row !== undefined && row.tp[m].value === null) curve.errors[m] = curve.errors[m].map(() => null);
+          model.tpCurves.push(curve);
+        }
       }
     } catch (err) {
       model.detailsNote = `metrics_details.json beside it could not be read: ${err instanceof Error ? err.message : String(err)}`;

@@ -20,6 +20,7 @@ import {
   type OptionValue,
   type RawOptions,
 } from '../options';
+import { fieldNotes } from './optionsFormChecks';
 
 /** A field as the form holds it: flags as booleans, everything else as the text typed. */
 export type FieldValue = string | boolean;
@@ -28,10 +29,16 @@ export type Fields = Record<string, FieldValue>;
 export type HostToForm =
   | { type: 'init'; file: string; name: string; task: string; options: Record<string, unknown>; rootDir: string }
   | { type: 'saved'; file: string; name: string }
-  | { type: 'notice'; level: 'info' | 'error'; message: string };
+  | { type: 'notice'; level: 'info' | 'error'; message: string }
+  /** The answer to `checkFiles` number `seq`: a problem per required file that is missing. */
+  | { type: 'files'; seq: number; problems: OptionProblem[] };
 
 export type FormAction = 'save' | 'saveAs' | 'train';
-export type FormToHost = { type: 'ready' } | { type: FormAction; task: string; fields: Fields };
+export type FormToHost =
+  | { type: 'ready' }
+  | { type: FormAction; task: string; fields: Fields }
+  /** Asks the host whether the files these fields name exist (requiredFiles in optionsFormChecks). */
+  | { type: 'checkFiles'; seq: number; task: string; fields: Fields };
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -42,9 +49,18 @@ function isFields(v: unknown): v is Fields {
   return Object.values(v).every((x) => typeof x === 'string' || typeof x === 'boolean');
 }
 
+function isSeq(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+function isProblem(v: unknown): v is OptionProblem {
+  return isRecord(v) && typeof v.option === 'string' && typeof v.message === 'string' && (v.severity === undefined || v.severity === 'error' || v.severity === 'warning');
+}
+
 export function isFormToHost(v: unknown): v is FormToHost {
   if (!isRecord(v)) return false;
   if (v.type === 'ready') return true;
+  if (v.type === 'checkFiles') return isSeq(v.seq) && typeof v.task === 'string' && isFields(v.fields);
   return (v.type === 'save' || v.type === 'saveAs' || v.type === 'train') && typeof v.task === 'string' && isFields(v.fields);
 }
 
@@ -57,6 +73,8 @@ export function isHostToForm(v: unknown): v is HostToForm {
       return typeof v.file === 'string' && typeof v.name === 'string';
     case 'notice':
       return (v.level === 'info' || v.level === 'error') && typeof v.message === 'string';
+    case 'files':
+      return isSeq(v.seq) && Array.isArray(v.problems) && v.problems.every(isProblem);
     default:
       return false;
   }
@@ -187,7 +205,7 @@ export function analyzeForm(task: string, fields: Fields, original: Record<strin
       command: 'Fix the fields marked in red to see the command line.',
     };
   }
-  const all = checkOptions(raw);
+  const all = [...checkOptions(raw), ...fieldNotes(raw)];
   let command: string;
   try {
     command = ['python', 'main.py', ...toArgv(raw)].map(shellQuote).join(' ');
