@@ -3,14 +3,18 @@
  * the three trees and the commands, and wires them together. Activation does no file-system
  * work itself: configs and past runs are read asynchronously after it returns.
  *
- * Deactivation stops no training: each trainer runs in its own process group and keeps going
- * (its run folder records what happens); only listeners, watchers and timers are disposed.
+ * Deactivation stops no training: each trainer runs in its own process group, its stdout and
+ * stderr go to files in its run folder, and it keeps going (a window reload must not cost a run);
+ * only listeners, watchers and timers are disposed. The next window reads the run folders,
+ * follows the runs still training again (process/reattach.ts; Stop works on them as before) and
+ * records how the others ended.
  */
 
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { ConfigRepository } from './configs/configRepository';
 import { OUTPUT_CHANNEL_NAME, VIEW_IDS } from './ids';
+import { createReattacher } from './process/reattach';
 import { TrainerProcesses } from './process/trainerProcess';
 import { loadRuns } from './runs/runLoader';
 import { RunStore } from './runs/runStore';
@@ -30,11 +34,12 @@ export function activate(context: vscode.ExtensionContext): void {
   const store = new RunStore();
   const configs = new ConfigRepository();
   const processes = new TrainerProcesses(store, (line) => output.appendLine(line));
+  const reattach = createReattacher({ store, processes, log: (line) => output.appendLine(line) });
 
   const reloadRuns = async (folders: readonly vscode.WorkspaceFolder[] = vscode.workspace.workspaceFolders ?? []): Promise<void> => {
     await Promise.all(
       folders.map(async (folder) => {
-        const result = await loadRuns(store, folder.uri.fsPath, { skip: (id) => processes.get(id) !== undefined });
+        const result = await loadRuns(store, folder.uri.fsPath, { skip: (id) => processes.get(id) !== undefined, reattach });
         if (result.problems > 0) {
           output.appendLine(`${folder.name}: ${result.problems} bad event line(s) while reading ${result.runs} past run(s)`);
         }
@@ -66,11 +71,16 @@ export function activate(context: vscode.ExtensionContext): void {
       reloadRuns,
       trainPython: createPythonTrainer({ store, processes, output }),
     }),
-    registerExpWatch({ store, configs, processes, output }),
+    registerExpWatch({ store, configs, processes, output, reattach }),
     ...registerEvaluate({ extensionPath: context.extensionPath, store, configs, processes, checkpointsTree, output }),
-    MetricsReportProvider.register(context.extensionUri),
+    MetricsReportProvider.register(context.extensionUri, store),
     ...registerOptionsForm({ extensionUri: context.extensionUri, configs }),
-    ...registerDashboard({ extensionUri: context.extensionUri, store, log: (line) => output.appendLine(line) }),
+    ...registerDashboard({
+      extensionUri: context.extensionUri,
+      store,
+      log: (line) => output.appendLine(line),
+      resume: { extensionPath: context.extensionPath, configs, processes },
+    }),
     ...registerImportScript({ configs }),
     vscode.workspace.onDidChangeWorkspaceFolders((e) => {
       const removed = new Set(e.removed.map((f) => f.uri.fsPath));

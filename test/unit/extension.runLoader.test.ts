@@ -75,7 +75,8 @@ test('run.json says running but its pid is dead and no run_end: killed (stale), 
   assert.ok(run);
   assert.equal(run.status, 'killed');
   assert.match(run.note ?? '', new RegExp(`pid ${deadPid}`));
-  assert.match(run.note ?? '', /stale/i);
+  assert.match(run.note ?? '', /ended while VS Code was not watching/);
+  assert.match(run.note ?? '', /last epoch seen: 1\b/);
   // Display only: the folder may be shared with another machine, so run.json is left alone.
   assert.equal(parseRunRecord(readFileSync(join(runDirOf(root, 'ddd', 'demo', id), 'run.json'), 'utf8'))?.status, 'running');
 });
@@ -147,7 +148,17 @@ test('loadRuns scans exp/*/*/runs/*, skips what it is told to, and reloading doe
 });
 
 test('readEventsFile: a missing file is no events and no problem', async () => {
-  assert.deepEqual(await readEventsFile(join(root, 'nope', 'events.jsonl')), { events: [], problems: [] });
+  assert.deepEqual(await readEventsFile(join(root, 'nope', 'events.jsonl')), { events: [], problems: [], bytes: 0 });
+});
+
+test('readEventsFile: `bytes` ends at the last whole line (where a reattached window follows on)', async () => {
+  const lines = trainingLines('r-bytes', 1);
+  const whole = `${lines.join('\n')}\n`;
+  const file = join(root, 'bytes-events.jsonl');
+  writeFileSync(file, `${whole}{"v":1,"type":"epoch_st`); // a line being written
+  const read = await readEventsFile(file);
+  assert.equal(read.bytes, Buffer.byteLength(whole));
+  assert.equal(read.events.filter((e) => e.type === 'epoch_end').length, 1);
 });
 
 test('finishRunRecord ends a run.json that still says running, atomically, keeping other fields', async () => {

@@ -207,3 +207,38 @@ test('finding the interpreter: a name on PATH, a path relative to the folder, no
   assert.equal(await findExecutable('no-such-python-here', process.env.PATH, work), undefined);
   assert.equal(await findExecutable('venv/bin', process.env.PATH, work), undefined, 'a folder is not an interpreter');
 });
+
+test('test.py: a run of mode eval with its metrics (the printout and metrics_summary.json); an old file is not its result', async () => {
+  const store = new RunStore();
+  const log: string[] = [];
+  const p = plan({ exp_id: 'evaluate', num_iters: 5, run_dataset_eval: true, val_split: 'mini_val' }, { script: 'test.py' });
+  assert.deepEqual(p.args.slice(0, 2), ['test.py', 'ddd']);
+  const proc = new PythonProcess({ runId: 'py-eval', python: 'python3', plan: p, folder: work, configName: 'fake', task: 'ddd', label: 'eval', followMs: 50 }, store, (l) => log.push(l));
+  const exit = await proc.exited;
+  assert.equal(exit.status, 'completed', log.join('\n'));
+  const run = store.get('py-eval')!;
+  assert.equal(run.mode, 'eval');
+  assert.equal(run.epochs.size, 0, 'an evaluation has no epochs');
+  assert.equal(run.iter?.phase, 'test');
+  assert.equal(run.lastEval?.NDS, 0.25);
+  const summary = join(p.saveDir, 'nuscenes_eval_det_output_mini_val', 'metrics_summary.json');
+  const events = readFileSync(join(proc.runDir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const evals = events.filter((e) => e['type'] === 'eval');
+  assert.ok(evals.some((e) => e['summary_path'] === summary), `an eval event points at ${summary}`);
+  assert.ok(evals.every((e) => e['epoch'] === null));
+  assert.equal(JSON.parse(readFileSync(join(proc.runDir, 'run.json'), 'utf8')).mode, 'eval');
+  const loaded = await readRunFolder(proc.runDir, work, () => false);
+  assert.equal(loaded?.meta.mode, 'eval');
+
+  // A second evaluation that crashes leaves the first one's file in place: not its result.
+  await new Promise((r) => setTimeout(r, 1500)); // a later start (mtimes within a second of the start count)
+  const crash = new PythonProcess(
+    { runId: 'py-eval-crash', python: 'python3', plan: p, folder: work, task: 'ddd', label: 'eval-crash', followMs: 50, baseEnv: { ...process.env, FAKE_CF_FAIL_AT: '2' } },
+    store,
+    (l) => log.push(l),
+  );
+  assert.equal((await crash.exited).status, 'failed');
+  const crashed = store.get('py-eval-crash')!;
+  assert.equal(crashed.lastEval, undefined, 'the earlier metrics_summary.json is stale for this run');
+  assert.ok(crashed.errors.some((e) => e.startsWith('RuntimeError')), crashed.errors.join('; '));
+});

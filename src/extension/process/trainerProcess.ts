@@ -1,11 +1,20 @@
 /**
- * Trainer processes: the one place that starts, watches and stops them.
+ * Trainer processes: the one place that starts, follows and stops them.
  *
  * A trainer is `node dist/cli.js train --root-dir <folder> --run-id <id> <task> [options]`,
- * started with an argument array (never a shell) in its own process group, so that Stop can
- * signal the trainer and anything it started. Its stdout carries run events (JSON Lines): they
- * go through the protocol reader into the run store. Its stderr, and any bad event line, go to
- * the log (the "CenterFusion" output channel), each line prefixed with the run's label.
+ * started with an argument array (never a shell) in its own process group (detached), so that
+ * Stop can signal the trainer and anything it started. Its stdout (run events, JSON Lines) and
+ * stderr go to files in the run folder, `runs/<id>/stdout.log` and `stderr.log`, opened here and
+ * handed to the child, never to pipes: the trainer does not depend on this window, and reloading
+ * VS Code costs no run. This window follows the files (FileTail, every TAIL_POLL_MS): events go
+ * through the protocol reader into the run store; stderr lines and bad event lines go to the log
+ * (the "CenterFusion" output channel), each prefixed with the run's label. process.json records
+ * the pid and its start time, so that a reloaded window can tell the process is still the run's.
+ *
+ * After a reload, TrainerProcesses.reattach() follows a trainer still running: events.jsonl from
+ * where the store has read it, stderr.log from its end, the process by pid and start time; Stop
+ * signals its group as before. Its exit status cannot be known (not this window's child): when it
+ * ends without run_end in its events, it is marked killed (stopped after Stop), with the reason.
  *
  * Stop: SIGINT to the group (the trainer finishes its iteration, reports run_end "stopped" and
  * exits), SIGTERM after 5 s, SIGKILL after 5 s more. When the process ends without reporting
@@ -15,15 +24,30 @@
  * No vscode import: the log is a function, notifications are the caller's business.
  */
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { EventReader, type ReadBatch } from '../../shared/protocol';
 import type { RunEndEvent, RunStatus } from '../../shared/protocol/types';
-import { finishRunRecord, isProcessAlive, isTrainerAlive, runDirOf } from '../runs/runRecord';
+import { EVENTS_FILE, finishRunRecord, isProcessAlive, isTrainerAlive, runDirOf } from '../runs/runRecord';
 import type { Disposable, RunMeta, RunStore } from '../runs/runStore';
+import { FileTail, type FileTailOptions } from './fileTail';
+import {
+  isRecordedProcessAlive,
+  newProcessRecord,
+  PROCESS_FILE,
+  STDERR_FILE,
+  STDOUT_FILE,
+  writeProcessRecord,
+  type ProcessRecord,
+} from './processRecord';
+import { guardedSpawn } from '../trust';
 
 /** Delay between the steps SIGINT → SIGTERM → SIGKILL. */
 export const STOP_ESCALATION_MS = 5000;
+/** How often a followed trainer's files are read. */
+export const TAIL_POLL_MS = 200;
 /** A stderr line longer than this is written out in pieces rather than held. */
 const MAX_PARTIAL_LINE = 64 * 1024;
 
@@ -96,7 +120,7 @@ export class Escalation {
   }
 }
 
-/** Splits a text stream into lines for the log. */
+/** Splits text pieces into lines for the log. */
 class LineSplitter {
   private readonly decoder = new StringDecoder('utf8');
   private partial = '';
@@ -121,64 +145,161 @@ class LineSplitter {
   }
 }
 
-/** One running trainer. Created by TrainerProcesses.start(). */
-export class TrainerProcess {
+/** A trainer started by an earlier window (VS Code reloaded) and still running: what to follow. */
+export interface TrainerReattach {
+  runId: string;
+  /** The run folder: events.jsonl is followed from `eventsOffset`. */
+  runDir: string;
+  /** Bytes of events.jsonl already read into the store (whole lines). */
+  eventsOffset: number;
+  pid: number;
+  /** process.json, when the launching window wrote one (identity, stderr.log). */
+  record?: ProcessRecord;
+  /** Prefix for this run's output lines. */
+  label: string;
+  /** Whether the process still runs; false: it ended while no window watched, finish its record. */
+  alive: boolean;
+}
+
+type Source =
+  | { kind: 'spawn'; launch: TrainerLaunch }
+  | { kind: 'reattach'; reattach: TrainerReattach };
+
+/**
+ * One trainer this window follows: one it started (TrainerProcesses.start) or one it found still
+ * running after a reload (TrainerProcesses.reattach).
+ */
+export class TrainerProcess implements ManagedProcess {
   readonly runId: string;
   /** Resolves once the process has exited and its output has been read. */
   readonly exited: Promise<TrainerExit>;
-  private readonly child: ChildProcess;
+  readonly runDir: string;
+  private readonly processPid: number | undefined;
+  /** process.json of a reattached trainer (its identity). */
+  private readonly record: ProcessRecord | undefined;
+  private readonly label: string;
   private readonly reader = new EventReader();
+  private readonly events: FileTail | undefined;
+  private readonly stderr: FileTail | undefined;
+  private readonly stderrLines = new LineSplitter((line) => this.say(line));
+  private timer: NodeJS.Timeout | undefined;
+  private polls = 0;
   private escalation: Escalation | undefined;
   private stopRequested = false;
   private reportedEnd = false;
   private readonly foreignRunIds = new Set<string>();
   private result: TrainerExit | undefined;
+  private detached = false;
 
   constructor(
-    private readonly launch: TrainerLaunch,
+    source: Source,
     private readonly store: RunStore,
     private readonly log: Log,
     private readonly stepMs: number,
+    private readonly pollMs = TAIL_POLL_MS,
   ) {
+    if (source.kind === 'reattach') {
+      const r = source.reattach;
+      this.runId = r.runId;
+      this.label = r.label;
+      this.runDir = r.runDir;
+      this.processPid = r.pid;
+      this.record = r.record;
+      this.events = new FileTail(path.join(r.runDir, EVENTS_FILE), { offset: r.eventsOffset, ...this.tailHandlers() });
+      const stderrFile = r.record?.stderr;
+      if (stderrFile !== undefined) this.stderr = new FileTail(stderrFile, { offset: fileSize(stderrFile), ...this.tailHandlers() });
+      if (!r.alive) {
+        this.exited = this.end(null, null, undefined, 'unwatched');
+        return;
+      }
+      store.update(r.runId, { status: 'running', runDir: r.runDir, pid: r.pid, attached: true });
+      this.say(`reattached to the trainer (pid ${r.pid}) started before the window reloaded; following ${EVENTS_FILE}`);
+      this.exited = new Promise<TrainerExit>((resolve) => {
+        this.timer = setInterval(() => {
+          void this.poll().then(() => {
+            // Every fourth poll: is the process still the one recorded?
+            if (this.result !== undefined || this.detached || this.polls++ % 4 !== 0) return;
+            if (!this.isAlive()) void this.end(null, null, undefined, 'watched').then(resolve);
+          });
+        }, this.pollMs);
+      });
+      return;
+    }
+
+    const launch = source.launch;
     this.runId = launch.runId;
+    this.label = launch.label;
+    const meta = launch.meta;
+    this.runDir =
+      meta?.runDir ??
+      (meta?.task !== undefined && meta.exp_id !== undefined
+        ? runDirOf(launch.root, meta.task, meta.exp_id, launch.runId)
+        : path.join(os.tmpdir(), 'centerfusion-studio', launch.runId));
     const args = [launch.cliPath, 'train', '--root-dir', launch.root, '--run-id', launch.runId, ...launch.args];
     this.say(`$ node ${args.map(quoteArg).join(' ')}`);
     store.update(launch.runId, {
       status: 'running',
       started: new Date().toISOString(),
       folder: launch.root,
-      ...launch.meta,
+      ...meta,
+      runDir: this.runDir,
       attached: true,
     });
 
-    this.child = spawn(launch.execPath ?? process.execPath, args, {
+    // stdout (the event stream) and stderr go to files in the run folder, never to pipes: the
+    // trainer then does not depend on this window, and a reloaded window reads them again.
+    let fds: [number, number] | undefined;
+    let setupError: string | undefined;
+    try {
+      mkdirSync(this.runDir, { recursive: true });
+      const out = openSync(path.join(this.runDir, STDOUT_FILE), 'a');
+      try {
+        fds = [out, openSync(path.join(this.runDir, STDERR_FILE), 'a')];
+      } catch (err) {
+        closeSync(out);
+        throw err;
+      }
+    } catch (err) {
+      setupError = `cannot create the run folder ${this.runDir}: ${(err as Error).message}`;
+    }
+    if (fds === undefined) {
+      this.say(setupError ?? 'cannot create the run folder');
+      this.exited = Promise.resolve(this.finish(null, null, { spawnError: setupError }));
+      return;
+    }
+    this.events = new FileTail(path.join(this.runDir, STDOUT_FILE), { offset: fileSize(path.join(this.runDir, STDOUT_FILE)), ...this.tailHandlers() });
+    this.stderr = new FileTail(path.join(this.runDir, STDERR_FILE), { offset: fileSize(path.join(this.runDir, STDERR_FILE)), ...this.tailHandlers() });
+    const child = guardedSpawn(launch.execPath ?? process.execPath, args, {
       cwd: launch.root,
       env: { ...(launch.env ?? process.env), ELECTRON_RUN_AS_NODE: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', fds[0], fds[1]],
       detached: true, // its own process group: Stop signals the group; closing VS Code leaves it running
       windowsHide: true,
     });
-    if (this.child.pid !== undefined) store.update(launch.runId, { pid: this.child.pid });
-
-    const stderr = new LineSplitter((line) => this.say(line));
-    this.child.stdout?.on('data', (chunk: Buffer) => this.take(this.reader.push(chunk)));
-    this.child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+    for (const fd of fds) closeSync(fd); // the child holds its own copies
+    this.processPid = child.pid;
+    if (child.pid !== undefined) {
+      store.update(launch.runId, { pid: child.pid });
+      const record = newProcessRecord(child.pid, 'builtin', this.runDir);
+      writeProcessRecord(this.runDir, record).catch((err: unknown) => this.say(`cannot write ${PROCESS_FILE}: ${(err as Error).message}`));
+    }
+    this.timer = setInterval(() => void this.poll(), this.pollMs);
 
     this.exited = new Promise<TrainerExit>((resolve) => {
-      this.child.once('error', (err) => {
+      child.once('error', (err) => {
         this.say(`could not run the trainer: ${err.message}`);
-        // Without a pid the process never started, and no 'close' may follow.
-        if (this.child.pid === undefined) resolve(this.finish(null, null, err.message));
+        // Without a pid the process never started, and no 'exit' may follow.
+        if (child.pid === undefined) void this.end(null, null, err.message).then(resolve);
       });
-      this.child.once('close', (code, signal) => {
-        stderr.end();
-        resolve(this.finish(code, signal));
+      child.once('exit', (code, signal) => {
+        // A window that has stopped following leaves the end to the next one (as after a reload).
+        if (!this.detached) void this.end(code, signal).then(resolve);
       });
     });
   }
 
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.processPid;
   }
 
   get stopping(): boolean {
@@ -187,16 +308,52 @@ export class TrainerProcess {
 
   /** Asks the trainer to stop (see the module comment). False when it already ended. */
   stop(): boolean {
-    if (this.result !== undefined || this.child.pid === undefined) return false;
+    if (this.result !== undefined || this.processPid === undefined) return false;
     if (this.stopRequested) return true;
     this.stopRequested = true;
-    this.say('stop requested: sent SIGINT');
-    this.escalation = new Escalation(this.child.pid, this.stepMs, (line) => this.say(line));
+    this.say(`stop requested: sent SIGINT to process group ${this.processPid}`);
+    this.escalation = new Escalation(this.processPid, this.stepMs, (line) => this.say(line));
     return true;
   }
 
+  /** Stops following (the window is closing); the trainer keeps running. */
+  detach(): void {
+    this.detached = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.escalation?.cancel();
+  }
+
+  private tailHandlers(): Pick<FileTailOptions, 'onReset' | 'onError'> {
+    return {
+      onReset: (file) => this.say(`${path.basename(file)} got shorter: reading it again from its start`),
+      onError: (file, message) => this.say(`cannot read ${path.basename(file)}: ${message}`),
+    };
+  }
+
+  /** Whether the process followed since a reload is still the one recorded. */
+  private isAlive(): boolean {
+    const pid = this.processPid;
+    if (pid === undefined) return false;
+    if (this.record !== undefined) return isRecordedProcessAlive(this.record);
+    return isTrainerAlive(pid, this.runId);
+  }
+
+  /** Reads what the trainer wrote since the last poll. */
+  private async poll(final = false): Promise<void> {
+    const [events, errors] = await Promise.all([
+      this.events === undefined ? [] : final ? this.events.drain() : this.events.read(),
+      this.stderr === undefined ? [] : final ? this.stderr.drain() : this.stderr.read(),
+    ]);
+    for (const piece of errors) this.stderrLines.push(piece);
+    for (const piece of events) this.take(this.reader.push(piece));
+    if (final) {
+      this.stderrLines.end();
+      this.take(this.reader.end());
+    }
+  }
+
   private say(line: string): void {
-    this.log(`[${this.launch.label}] ${line}`);
+    this.log(`[${this.label}] ${line}`);
   }
 
   private take(batch: ReadBatch): void {
@@ -221,22 +378,49 @@ export class TrainerProcess {
     this.store.addProblems(this.runId, batch.problems.length);
   }
 
-  private finish(code: number | null, signal: NodeJS.Signals | null, spawnError?: string): TrainerExit {
-    if (this.result !== undefined) return this.result; // 'error' and 'close' may both end it
+  /** The process is gone: read the rest of its files, then finish. */
+  private async end(
+    code: number | null,
+    signal: NodeJS.Signals | null,
+    spawnError?: string,
+    vanished?: 'watched' | 'unwatched',
+  ): Promise<TrainerExit> {
+    if (this.result !== undefined) return this.result;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    await this.poll(true);
+    return this.finish(code, signal, { spawnError, vanished });
+  }
+
+  private finish(
+    code: number | null,
+    signal: NodeJS.Signals | null,
+    how: { spawnError?: string; vanished?: 'watched' | 'unwatched' } = {},
+  ): TrainerExit {
+    if (this.result !== undefined) return this.result; // 'error' and 'exit' may both end it
+    if (this.timer !== undefined) clearInterval(this.timer);
     this.escalation?.cancel();
-    this.take(this.reader.end());
 
     let status: RunStatus;
     if (this.reportedEnd) {
       const run = this.store.get(this.runId);
       status = run !== undefined && run.status !== 'running' ? run.status : 'completed';
-      if (run?.exit_code === undefined) this.store.update(this.runId, { exit_code: code, signal });
+      if (run?.exit_code === undefined && how.vanished === undefined) this.store.update(this.runId, { exit_code: code, signal });
     } else {
-      status = inferStatus(code, signal, this.stopRequested);
-      const reason =
-        spawnError !== undefined
-          ? `The trainer could not be started: ${spawnError}`
-          : `The trainer exited (${signal !== null ? `signal ${signal}` : `exit code ${code}`}) without reporting the end of the run.`;
+      let reason: string;
+      if (how.vanished !== undefined) {
+        status = this.stopRequested ? 'stopped' : 'killed';
+        const epoch = this.store.get(this.runId)?.epoch;
+        const when = how.vanished === 'unwatched' ? 'ended while VS Code was not watching' : `ended${this.stopRequested ? ' after Stop' : ''}`;
+        reason =
+          `The trainer process (pid ${this.processPid ?? '?'}) ${when}, without reporting the end of the run` +
+          ` (last epoch seen: ${epoch ?? 'none'}); it was started before the window reloaded, so its exit status is unknown.`;
+      } else {
+        status = inferStatus(code, signal, this.stopRequested);
+        reason =
+          how.spawnError !== undefined
+            ? `The trainer could not be started: ${how.spawnError}`
+            : `The trainer exited (${signal !== null ? `signal ${signal}` : `exit code ${code}`}) without reporting the end of the run.`;
+      }
       const end: RunEndEvent = {
         v: 1,
         type: 'run_end',
@@ -260,19 +444,23 @@ export class TrainerProcess {
   /** Ends run.json when the trainer could not (it still says "running"). */
   private async finishRecord(status: RunStatus, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
     const run = this.store.get(this.runId);
-    const task = run?.task;
-    const expId = run?.exp_id;
-    if (task === undefined || expId === undefined) return;
-    const runDir = run?.runDir ?? runDirOf(this.launch.root, task, expId, this.runId);
-    if (run?.runDir === undefined) this.store.update(this.runId, { runDir });
-    const wrote = await finishRunRecord(runDir, {
+    const wrote = await finishRunRecord(this.runDir, {
       status,
       ended: run?.ended ?? new Date().toISOString(),
       exit_code: code,
       signal,
-      note: this.reportedEnd ? undefined : 'ended by CenterFusion Studio: the trainer did not report its end',
+      note: this.reportedEnd ? undefined : (run?.note ?? 'ended by CenterFusion Studio: the trainer did not report its end'),
     });
     if (wrote) this.say(`run.json updated: ${status}`);
+  }
+}
+
+/** Size of a file, 0 when it cannot be read. */
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
   }
 }
 
@@ -295,6 +483,8 @@ export interface ManagedProcess {
   readonly pid: number | undefined;
   readonly stopping: boolean;
   stop(): boolean;
+  /** Stops following without stopping the process (the window is closing). */
+  detach?(): void;
 }
 
 /** All trainers this window started. Disposing it leaves them running. */
@@ -310,7 +500,15 @@ export class TrainerProcesses implements Disposable {
   ) {}
 
   start(launch: TrainerLaunch): TrainerProcess {
-    const proc = new TrainerProcess(launch, this.store, this.log, this.stepMs);
+    const proc = new TrainerProcess({ kind: 'spawn', launch }, this.store, this.log, this.stepMs);
+    this.adopt(proc);
+    return proc;
+  }
+
+  /** Follows a builtin trainer started before a reload (see the module comment). */
+  reattach(info: TrainerReattach): TrainerProcess | undefined {
+    if (this.processes.has(info.runId)) return undefined;
+    const proc = new TrainerProcess({ kind: 'reattach', reattach: info }, this.store, this.log, this.stepMs);
     this.adopt(proc);
     return proc;
   }
@@ -372,9 +570,10 @@ export class TrainerProcesses implements Disposable {
     return true;
   }
 
-  /** Stops listening. Trainers keep running: they live in their own process groups. */
+  /** Stops listening and following. Trainers keep running: they live in their own process groups. */
   dispose(): void {
     this.listeners.clear();
+    for (const proc of this.processes.values()) proc.detach?.();
     for (const handle of [...this.detachedStops]) handle.cancel();
   }
 }

@@ -10,6 +10,7 @@
  */
 
 import * as vscode from 'vscode';
+import { isWorkspaceTrusted } from '../trust';
 import { findExecutable } from './pythonLaunch';
 
 export interface Interpreter {
@@ -78,7 +79,7 @@ function fromSetting(folder: vscode.Uri): { value?: string; ignored?: string } {
   const inspected = vscode.workspace.getConfiguration('centerfusion', folder).inspect<string>('pythonPath');
   const workspace = inspected?.workspaceFolderValue ?? inspected?.workspaceValue;
   if (typeof workspace === 'string' && workspace.trim() !== '') {
-    if (vscode.workspace.isTrusted) return { value: workspace.trim() };
+    if (isWorkspaceTrusted()) return { value: workspace.trim() };
     const user = inspected?.globalValue;
     return { value: typeof user === 'string' && user.trim() !== '' ? user.trim() : undefined, ignored: workspace };
   }
@@ -97,7 +98,11 @@ export async function resolveInterpreter(configured: string | undefined, folder:
       : { error: `the config's "trainer.python" (${configured}) is not an executable file nor a program on PATH` };
   }
   const fromExtension = await fromPythonExtension(folderUri).catch(() => undefined);
-  if (fromExtension !== undefined) return { path: fromExtension, source: "the Python extension's selected interpreter" };
+  if (fromExtension !== undefined) {
+    // An environment the Python extension remembers may have been deleted since: check it.
+    const found = await findExecutable(fromExtension, pathList, folder);
+    if (found !== undefined) return { path: found, source: "the Python extension's selected interpreter" };
+  }
   const setting = fromSetting(folderUri);
   if (setting.value !== undefined) {
     const found = await findExecutable(setting.value, pathList, folder);

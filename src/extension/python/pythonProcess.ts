@@ -2,8 +2,11 @@
  * A Python CenterFusion run started by the extension: `<python> main.py <task> ...` in <root>/src,
  * with an argument array (never a shell), in its own process group (detached).
  *
- * - stdout and stderr are cut into lines (and `\r` updates) per stream, then read by one
- *   ConsoleAdapter (src/shared/centerfusion): progress lines, markers, `Drop LR to`, tracebacks;
+ * - stdout and stderr go to files in the run folder (`runs/<id>/stdout.log`, `stderr.log`, opened
+ *   here and handed to the child, never pipes: the run does not depend on this window); they are
+ *   followed (FileTail), cut into lines (and `\r` updates) per stream, then read by one
+ *   ConsoleAdapter (src/shared/centerfusion): progress lines, markers, `Drop LR to`, tracebacks.
+ *   How far they were read into events.jsonl is kept in console.json;
  * - the run's experiment folder is polled (ExpFollower) for log.txt epochs, model_*.pth files and
  *   metrics_summary.json (kept per epoch);
  * - run_start (backend "python", the resolved options) and run_end (from the exit code or signal)
@@ -16,30 +19,47 @@
  * after as long again. When the main process has ended but others of its group remain (DataLoader
  * workers), they get SIGTERM at once, then SIGKILL.
  *
- * The run id is also put into the environment (CFS_RUN_ID), so a reloaded window can tell that a
- * pid is still this run's process (runRecord.isTrainerAlive).
+ * process.json records the pid and its start time. After a window reload, PythonProcess.reattach
+ * follows the run again from console.json's offsets (Stop works as before); the exit status of a
+ * process that is not this window's child cannot be known, so its end is inferred: stopped after
+ * Stop, failed when a traceback was seen, completed when log.txt reached num_epochs (or, for
+ * test.py, when metrics were read), killed otherwise. The run id is also in the environment
+ * (CFS_RUN_ID), for the older identity check (runRecord.isTrainerAlive).
  *
  * No vscode import (unit-tested against test/fixtures/python/fake_centerfusion).
  */
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { ConsoleAdapter } from '../../shared/centerfusion';
 import { EventWriter } from '../../shared/protocol';
 import type { EventBody, RunEvent, RunStatus } from '../../shared/protocol/types';
-import { Escalation, inferStatus, signalGroup, STOP_ESCALATION_MS, type ManagedProcess, type TrainerExit } from '../process/trainerProcess';
+import { FileTail } from '../process/fileTail';
+import {
+  isRecordedProcessAlive,
+  newProcessRecord,
+  PROCESS_FILE,
+  STDERR_FILE,
+  STDOUT_FILE,
+  writeConsoleOffsets,
+  writeProcessRecord,
+  type ConsoleOffsets,
+  type ProcessRecord,
+} from '../process/processRecord';
+import { Escalation, inferStatus, signalGroup, STOP_ESCALATION_MS, TAIL_POLL_MS, type ManagedProcess, type TrainerExit } from '../process/trainerProcess';
 import { EVENTS_FILE, writeRunRecord, type RunRecord } from '../runs/runRecord';
 import type { RunStore } from '../runs/runStore';
 import { ExpFollower } from '../watch/expFollower';
 import type { PythonLaunchPlan } from './pythonLaunch';
+import { guardedSpawn } from '../trust';
 
 export const RUN_ID_ENV = 'CFS_RUN_ID';
 /** How often the experiment folder is looked at while the run lives. */
 export const FOLLOW_INTERVAL_MS = 1000;
-/** A piece of output longer than this without a line end is read as it is. */
-const MAX_PIECE = 64 * 1024;
+/** console.json is written at most this often while the run lives (and at its end). */
+const OFFSETS_INTERVAL_MS = 1000;
 
 export interface PythonLaunch {
   runId: string;
@@ -60,39 +80,49 @@ export interface PythonLaunch {
   baseEnv?: NodeJS.ProcessEnv;
 }
 
+/** A Python run started before a window reload, to follow again (or to finish, when it ended unwatched). */
+export interface PythonReattach {
+  runId: string;
+  runDir: string;
+  saveDir: string;
+  /** process.json (pid, start time, console files). */
+  process: ProcessRecord;
+  /** console.json: how far the console files were read; undefined: from their start. */
+  offsets?: ConsoleOffsets;
+  /** Whether the process still runs now. */
+  alive: boolean;
+  /** run.json as it is (continued and finished here). */
+  record: RunRecord;
+  /** The resolved options of run_start (for the adapter). */
+  opts: Record<string, unknown>;
+  /** When each epoch started (ms), from the epoch_start events already recorded. */
+  epochStarts: ReadonlyMap<number, number>;
+  label: string;
+  stepMs?: number;
+  followMs?: number;
+}
+
 export type Log = (line: string) => void;
 
-/** Cuts one stream into pieces ending in `\n` or `\r`, so two streams can share one adapter. */
-class PieceSplitter {
-  private readonly decoder = new StringDecoder('utf8');
-  private partial = '';
+type Source = { kind: 'spawn'; launch: PythonLaunch } | { kind: 'reattach'; reattach: PythonReattach };
 
-  push(chunk: Buffer): string[] {
-    const text = this.partial + this.decoder.write(chunk);
-    const pieces: string[] = [];
-    let start = 0;
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c === 10 || c === 13) {
-        // Keep "\r\n" together.
-        if (c === 13 && text.charCodeAt(i + 1) === 10) i++;
-        pieces.push(text.slice(start, i + 1));
-        start = i + 1;
-      }
+/** Cuts whole pieces (from FileTail) into pieces ending in `\n` or `\r`, so two streams can share one adapter. */
+function splitPieces(chunk: Buffer): string[] {
+  const text = new StringDecoder('utf8').end(chunk);
+  const pieces: string[] = [];
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || c === 13) {
+      // Keep "\r\n" together.
+      if (c === 13 && text.charCodeAt(i + 1) === 10) i++;
+      pieces.push(text.slice(start, i + 1));
+      start = i + 1;
     }
-    this.partial = text.slice(start);
-    if (this.partial.length > MAX_PIECE) {
-      pieces.push(this.partial);
-      this.partial = '';
-    }
-    return pieces;
   }
-
-  end(): string[] {
-    const rest = this.partial + this.decoder.end();
-    this.partial = '';
-    return rest.length > 0 ? [`${rest}\n`] : [];
-  }
+  // An unfinished last piece (the stream's end, or a very long line) is read as a line.
+  if (start < text.length) pieces.push(`${text.slice(start)}\n`);
+  return pieces;
 }
 
 function isProgressLine(line: string): boolean {
@@ -103,13 +133,20 @@ export class PythonProcess implements ManagedProcess {
   readonly runId: string;
   readonly exited: Promise<TrainerExit>;
   readonly runDir: string;
-  private readonly child: ChildProcess;
+  private readonly child: ChildProcess | undefined;
+  private readonly processPid: number | undefined;
+  private readonly processRecord: ProcessRecord | undefined;
   private readonly adapter: ConsoleAdapter;
   private readonly writer: EventWriter;
   private readonly follower: ExpFollower;
   private readonly epochStarts = new Map<number, number>();
   private readonly record: RunRecord;
   private readonly stepMs: number;
+  private readonly label: string;
+  private readonly python: string;
+  private readonly mode: 'train' | 'eval';
+  private out: FileTail | undefined;
+  private err: FileTail | undefined;
   private escalation: Escalation | undefined;
   private stopRequested = false;
   private result: TrainerExit | undefined;
@@ -118,27 +155,77 @@ export class PythonProcess implements ManagedProcess {
   private flushing: Promise<void> = Promise.resolve();
   private recordWrite: Promise<void> = Promise.resolve();
   private polling: Promise<void> | undefined;
+  private reading: Promise<void> | undefined;
   private followTimer: NodeJS.Timeout | undefined;
+  private tailTimer: NodeJS.Timeout | undefined;
+  private tailPolls = 0;
   private knownLogsDir: string | undefined;
+  private offsetsWritten = 0;
+  private offsetsTimer: NodeJS.Timeout | undefined;
+  private detached = false;
 
+  /** Starts a run (see the module comment). */
+  constructor(launch: PythonLaunch, store: RunStore, log: Log);
+  /** Follows a run started before a reload: use PythonProcess.reattach. */
+  constructor(source: Source, store: RunStore, log: Log);
   constructor(
-    private readonly launch: PythonLaunch,
+    launchOrSource: PythonLaunch | Source,
     private readonly store: RunStore,
     private readonly log: Log,
   ) {
+    const source: Source = 'kind' in launchOrSource ? launchOrSource : { kind: 'spawn', launch: launchOrSource };
+    if (source.kind === 'reattach') {
+      const r = source.reattach;
+      this.runId = r.runId;
+      this.runDir = r.runDir;
+      this.label = r.label;
+      this.stepMs = r.stepMs ?? STOP_ESCALATION_MS;
+      this.processPid = r.process.pid;
+      this.processRecord = r.process;
+      this.python = typeof r.record['python'] === 'string' ? r.record['python'] : 'python';
+      this.mode = r.record.mode === 'eval' ? 'eval' : 'train';
+      this.record = { ...r.record };
+      const started = r.record.started !== undefined ? Date.parse(r.record.started) : Number.NaN;
+      this.adapter = new ConsoleAdapter({ opts: r.opts });
+      const logsDir = typeof r.record['logs_dir'] === 'string' ? r.record['logs_dir'] : undefined;
+      this.follower = new ExpFollower(r.saveDir, {
+        since: Number.isNaN(started) ? undefined : started - 1000,
+        logsDir,
+        evaluation: this.mode === 'eval',
+      });
+      this.knownLogsDir = logsDir;
+      for (const [epoch, t] of r.epochStarts) this.epochStarts.set(epoch, t);
+      this.writer = new EventWriter(r.runId, (line) => this.append(line));
+      this.openTails(r.process.stdout, r.process.stderr, r.offsets ?? { stdout: 0, stderr: 0 });
+      if (r.alive) {
+        this.store.update(r.runId, { status: 'running', attached: true, pid: r.process.pid, runDir: r.runDir, save_dir: r.saveDir });
+        this.say(`reattached to Python (pid ${r.process.pid}) started before the window reloaded; following its console files and ${r.saveDir}`);
+        this.startTimers(r.followMs);
+        this.exited = new Promise<TrainerExit>((resolve) => {
+          this.onTailPoll = () => {
+            if (this.result !== undefined || this.detached || this.tailPolls++ % 4 !== 0) return;
+            if (!isRecordedProcessAlive(r.process)) void this.end(null, null, { vanished: 'watched' }).then(resolve);
+          };
+        });
+      } else {
+        this.say(`Python (pid ${r.process.pid}) ended while VS Code was not watching: reading what it left`);
+        this.exited = this.end(null, null, { vanished: 'unwatched' });
+      }
+      return;
+    }
+
+    const launch = source.launch;
     const { plan, runId } = launch;
     this.runId = runId;
+    this.label = launch.label;
+    this.python = launch.python;
     this.stepMs = launch.stepMs ?? STOP_ESCALATION_MS;
     this.runDir = path.join(plan.saveDir, 'runs', runId);
     const started = new Date();
     this.adapter = new ConsoleAdapter({ opts: plan.raw as unknown as Record<string, unknown> });
-    this.follower = new ExpFollower(plan.saveDir, { since: started.getTime() - 1000 });
+    this.mode = plan.raw.eval === true || plan.spec.script === 'test.py' ? 'eval' : 'train';
+    this.follower = new ExpFollower(plan.saveDir, { since: started.getTime() - 1000, evaluation: this.mode === 'eval' });
     this.writer = new EventWriter(runId, (line) => this.append(line));
-    const ready = fs.mkdir(this.runDir, { recursive: true }).then(
-      () => undefined,
-      (err: unknown) => this.say(`cannot create the run folder ${this.runDir}: ${(err as Error).message}`),
-    );
-    this.flushing = ready;
 
     this.say(`$ cd ${quoteArg(plan.cwd)} && ${[launch.python, ...plan.args].map(quoteArg).join(' ')}`);
     this.say(`interpreter: ${launch.python}${launch.pythonSource ? ` (${launch.pythonSource})` : ''}; ${plan.explanation}`);
@@ -157,20 +244,11 @@ export class PythonProcess implements ManagedProcess {
       attached: true,
     });
 
-    const mode = plan.raw.eval === true || plan.spec.script === 'test.py' ? 'eval' : 'train';
-    this.child = spawn(launch.python, plan.args, {
-      cwd: plan.cwd,
-      env: { ...(launch.baseEnv ?? process.env), ...plan.env, [RUN_ID_ENV]: runId },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true, // its own process group: Stop signals the workers too; closing VS Code leaves it running
-      windowsHide: true,
-    });
-    const pid = this.child.pid;
     this.record = {
       id: runId,
       task: launch.task,
       exp_id: plan.expId,
-      mode,
+      mode: this.mode,
       argv: [...plan.args],
       status: 'running',
       started: started.toISOString(),
@@ -186,14 +264,52 @@ export class PythonProcess implements ManagedProcess {
       script: plan.spec.script,
       cwd: plan.cwd,
     };
+
+    // The console goes to files in the run folder (never pipes): see the module comment.
+    const stdoutFile = path.join(this.runDir, STDOUT_FILE);
+    const stderrFile = path.join(this.runDir, STDERR_FILE);
+    let fds: [number, number] | undefined;
+    let setupError: string | undefined;
+    try {
+      mkdirSync(this.runDir, { recursive: true });
+      const out = openSync(stdoutFile, 'a');
+      try {
+        fds = [out, openSync(stderrFile, 'a')];
+      } catch (e) {
+        closeSync(out);
+        throw e;
+      }
+    } catch (e) {
+      setupError = `cannot create the run folder ${this.runDir}: ${(e as Error).message}`;
+    }
+    if (fds === undefined) {
+      this.say(setupError ?? 'cannot create the run folder');
+      this.exited = this.finish(null, null, { spawnError: setupError });
+      return;
+    }
+    this.openTails(stdoutFile, stderrFile, { stdout: 0, stderr: 0 });
+    const child = guardedSpawn(launch.python, plan.args, {
+      cwd: plan.cwd,
+      env: { ...(launch.baseEnv ?? process.env), ...plan.env, [RUN_ID_ENV]: runId },
+      stdio: ['ignore', fds[0], fds[1]],
+      detached: true, // its own process group: Stop signals the workers too; closing VS Code leaves it running
+      windowsHide: true,
+    });
+    this.child = child;
+    for (const fd of fds) closeSync(fd); // the child has its own copies
+    const pid = child.pid;
+    this.processPid = pid;
     if (pid !== undefined) {
       this.record.pid = pid;
+      this.processRecord = newProcessRecord(pid, 'python', this.runDir);
+      this.record['start_time'] = this.processRecord.start_time;
       store.update(runId, { pid });
+      writeProcessRecord(this.runDir, this.processRecord).catch((e: unknown) => this.say(`cannot write ${PROCESS_FILE}: ${(e as Error).message}`));
       this.emit({
         type: 'run_start',
         task: launch.task,
         exp_id: plan.expId,
-        mode,
+        mode: this.mode,
         argv: [...plan.args],
         opts: { ...(plan.raw as unknown as Record<string, unknown>), save_dir: plan.saveDir },
         save_dir: plan.saveDir,
@@ -202,53 +318,32 @@ export class PythonProcess implements ManagedProcess {
         python: launch.python,
       });
       this.writeRecord();
-      this.followTimer = setInterval(() => void this.follow(), launch.followMs ?? FOLLOW_INTERVAL_MS);
+      this.startTimers(launch.followMs);
     }
 
-    const out = new PieceSplitter();
-    const err = new PieceSplitter();
-    this.child.stdout?.on('data', (chunk: Buffer) => this.read(out.push(chunk), false));
-    this.child.stderr?.on('data', (chunk: Buffer) => this.read(err.push(chunk), true));
-
     this.exited = new Promise<TrainerExit>((resolve) => {
-      let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-      let graceTimer: NodeJS.Timeout | undefined;
-      let ended = false;
-      const done = (): void => {
-        if (ended) return;
-        ended = true;
-        if (graceTimer !== undefined) clearTimeout(graceTimer);
-        this.read(out.end(), false);
-        this.read(err.end(), true);
-        void this.finish(exitInfo?.code ?? null, exitInfo?.signal ?? null).then(resolve);
-      };
-      this.child.once('error', (e) => {
+      child.once('error', (e) => {
         this.say(`could not run ${launch.python}: ${e.message}`);
-        if (this.child.pid === undefined) {
-          exitInfo = { code: null, signal: null };
-          void this.finish(null, null, e.message).then(resolve);
-        }
+        if (child.pid === undefined) void this.finish(null, null, { spawnError: e.message }).then(resolve);
       });
-      // Children of the run (DataLoader workers) may hold the pipes open after the main process
-      // exits: 'close' would wait for them. Finish on 'exit', after a short grace for the output.
-      this.child.once('exit', (code, signal) => {
-        exitInfo = { code, signal };
+      child.once('exit', (code, signal) => {
+        if (this.detached) return; // the next window records the end (as after a reload)
         if (this.stopRequested && pid !== undefined) this.endGroupRemains(pid);
-        graceTimer = setTimeout(() => {
-          this.child.stdout?.destroy();
-          this.child.stderr?.destroy();
-          done();
-        }, 1000);
-      });
-      this.child.once('close', () => {
-        if (exitInfo !== undefined) done();
-        else exitInfo = { code: this.child.exitCode, signal: this.child.signalCode };
+        void this.end(code, signal).then(resolve);
       });
     });
   }
 
+  /**
+   * Follows a Python run started before a window reload, or finishes the record of one that
+   * ended while no window watched. The caller adopts it into TrainerProcesses.
+   */
+  static reattach(info: PythonReattach, store: RunStore, log: Log): PythonProcess {
+    return new PythonProcess({ kind: 'reattach', reattach: info }, store, log);
+  }
+
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.processPid;
   }
 
   get stopping(): boolean {
@@ -256,16 +351,46 @@ export class PythonProcess implements ManagedProcess {
   }
 
   stop(): boolean {
-    if (this.result !== undefined || this.child.pid === undefined || this.child.exitCode !== null || this.child.signalCode !== null) return false;
+    if (this.result !== undefined || this.processPid === undefined) return false;
+    if (this.child !== undefined && (this.child.exitCode !== null || this.child.signalCode !== null)) return false;
     if (this.stopRequested) return true;
     this.stopRequested = true;
-    this.say(`stop requested: sent SIGINT to process group ${this.child.pid}`);
-    this.escalation = new Escalation(this.child.pid, this.stepMs, (line) => this.say(line));
+    this.say(`stop requested: sent SIGINT to process group ${this.processPid}`);
+    this.escalation = new Escalation(this.processPid, this.stepMs, (line) => this.say(line));
     return true;
   }
 
+  /** Stops following (the window is closing); the run keeps going and a later window takes over. */
+  detach(): void {
+    this.detached = true;
+    if (this.followTimer !== undefined) clearInterval(this.followTimer);
+    if (this.tailTimer !== undefined) clearInterval(this.tailTimer);
+    if (this.offsetsTimer !== undefined) clearTimeout(this.offsetsTimer);
+    this.escalation?.cancel();
+  }
+
+  /** Called after each read of the console files (the reattached run checks its process there). */
+  private onTailPoll: () => void = () => undefined;
+
+  private openTails(stdoutFile: string | undefined, stderrFile: string | undefined, offsets: ConsoleOffsets): void {
+    const handlers = {
+      carriageReturns: true,
+      onReset: (file: string) => this.say(`${path.basename(file)} got shorter: reading it again from its start`),
+      onError: (file: string, message: string) => this.say(`cannot read ${path.basename(file)}: ${message}`),
+    };
+    if (stdoutFile !== undefined) this.out = new FileTail(stdoutFile, { ...handlers, offset: offsets.stdout });
+    if (stderrFile !== undefined) this.err = new FileTail(stderrFile, { ...handlers, offset: offsets.stderr });
+  }
+
+  private startTimers(followMs: number | undefined): void {
+    this.followTimer = setInterval(() => void this.follow(), followMs ?? FOLLOW_INTERVAL_MS);
+    this.tailTimer = setInterval(() => {
+      void this.readConsole(false).then(() => this.onTailPoll());
+    }, TAIL_POLL_MS);
+  }
+
   private say(line: string): void {
-    this.log(`[${this.launch.label}] ${line}`);
+    this.log(`[${this.label}] ${line}`);
   }
 
   /** Ends what is left of the group once its leader is gone (SIGTERM now, SIGKILL later). */
@@ -281,6 +406,56 @@ export class PythonProcess implements ManagedProcess {
       }
     }, this.stepMs);
     timer.unref();
+  }
+
+  /** Reads new console output (all of it, unfinished lines too, when `final`). One read at a time. */
+  private readConsole(final: boolean): Promise<void> {
+    const previous = this.reading ?? Promise.resolve();
+    const next = previous.then(async () => {
+      const [outPieces, errPieces] = await Promise.all([
+        this.out === undefined ? [] : final ? this.out.drain() : this.out.read(),
+        this.err === undefined ? [] : final ? this.err.drain() : this.err.read(),
+      ]);
+      for (const chunk of outPieces) this.read(splitPieces(chunk), false);
+      for (const chunk of errPieces) this.read(splitPieces(chunk), true);
+      if (outPieces.length > 0 || errPieces.length > 0) this.saveOffsets(final);
+    });
+    this.reading = next.finally(() => {
+      if (this.reading === next) this.reading = undefined;
+    });
+    return next;
+  }
+
+  /** Writes console.json once the events read so far are in events.jsonl (at most once a second). */
+  private saveOffsets(now: boolean): void {
+    if (this.out === undefined || this.err === undefined) return;
+    const offsets: ConsoleOffsets = { stdout: this.out.consumed, stderr: this.err.consumed };
+    const write = (): Promise<void> =>
+      this.flushing
+        .then(() => writeConsoleOffsets(this.runDir, offsets))
+        .then(() => {
+          this.offsetsWritten = Date.now();
+        })
+        .catch((e: unknown) => this.say(`cannot write console.json: ${(e as Error).message}`));
+    if (now) {
+      if (this.offsetsTimer !== undefined) clearTimeout(this.offsetsTimer);
+      this.offsetsTimer = undefined;
+      this.recordWrite = this.recordWrite.then(write);
+      return;
+    }
+    if (this.offsetsTimer !== undefined) return;
+    const wait = Math.max(0, this.offsetsWritten + OFFSETS_INTERVAL_MS - Date.now());
+    this.offsetsTimer = setTimeout(() => {
+      this.offsetsTimer = undefined;
+      if (this.out === undefined || this.err === undefined || this.result !== undefined) return;
+      const latest: ConsoleOffsets = { stdout: this.out.consumed, stderr: this.err.consumed };
+      void this.flushing
+        .then(() => writeConsoleOffsets(this.runDir, latest))
+        .then(() => {
+          this.offsetsWritten = Date.now();
+        })
+        .catch((e: unknown) => this.say(`cannot write console.json: ${(e as Error).message}`));
+    }, wait);
   }
 
   private read(pieces: string[], stderr: boolean): void {
@@ -303,8 +478,8 @@ export class PythonProcess implements ManagedProcess {
     let event: RunEvent;
     try {
       event = this.writer.emit(body);
-    } catch (err) {
-      this.say(`dropped an event: ${(err as Error).message}`);
+    } catch (e) {
+      this.say(`dropped an event: ${(e as Error).message}`);
       return undefined;
     }
     this.store.apply(event);
@@ -320,8 +495,8 @@ export class PythonProcess implements ManagedProcess {
         this.pending = [];
         try {
           await fs.appendFile(path.join(this.runDir, EVENTS_FILE), text, 'utf8');
-        } catch (err) {
-          this.say(`cannot write ${EVENTS_FILE}: ${(err as Error).message}`);
+        } catch (e) {
+          this.say(`cannot write ${EVENTS_FILE}: ${(e as Error).message}`);
         }
       });
     }
@@ -332,7 +507,7 @@ export class PythonProcess implements ManagedProcess {
     this.recordWrite = this.recordWrite
       .then(() => this.flushing)
       .then(() => writeRunRecord(this.runDir, snapshot))
-      .catch((err: unknown) => this.say(`cannot write run.json: ${(err as Error).message}`));
+      .catch((e: unknown) => this.say(`cannot write run.json: ${(e as Error).message}`));
   }
 
   private follow(): Promise<void> {
@@ -351,9 +526,35 @@ export class PythonProcess implements ManagedProcess {
     return this.polling;
   }
 
-  private async finish(code: number | null, signal: NodeJS.Signals | null, spawnError?: string): Promise<TrainerExit> {
+  /** The process has ended: read the rest of its console and folder, then finish. */
+  private async end(code: number | null, signal: NodeJS.Signals | null, how: { vanished?: 'watched' | 'unwatched' } = {}): Promise<TrainerExit> {
+    if (this.tailTimer !== undefined) clearInterval(this.tailTimer);
+    await this.readConsole(true);
+    return this.finish(code, signal, how);
+  }
+
+  /** How a run that was not this window's child ended, from what it left. */
+  private inferVanished(): { status: RunStatus; why: string } {
+    const run = this.store.get(this.runId);
+    if (this.stopRequested) return { status: 'stopped', why: 'Stop was asked' };
+    if (this.errors > 0 || (run?.errors.length ?? 0) > 0) return { status: 'failed', why: 'a traceback was seen' };
+    const numEpochs = run?.num_epochs;
+    let lastDone = 0;
+    for (const e of run?.epochs.values() ?? []) if (e.done && e.epoch > lastDone) lastDone = e.epoch;
+    if (this.mode === 'eval' ? run?.lastEval !== undefined : numEpochs !== undefined && lastDone >= numEpochs) {
+      return { status: 'completed', why: this.mode === 'eval' ? 'its metrics were written' : `log.txt reached epoch ${lastDone} of ${numEpochs}` };
+    }
+    return { status: 'killed', why: `its output stops at epoch ${lastDone}${numEpochs !== undefined ? ` of ${numEpochs}` : ''} without a traceback` };
+  }
+
+  private async finish(
+    code: number | null,
+    signal: NodeJS.Signals | null,
+    how: { spawnError?: string; vanished?: 'watched' | 'unwatched' } = {},
+  ): Promise<TrainerExit> {
     if (this.result !== undefined) return this.result;
     if (this.followTimer !== undefined) clearInterval(this.followTimer);
+    if (this.tailTimer !== undefined) clearInterval(this.tailTimer);
     if (!this.stopRequested) this.escalation?.cancel();
     try {
       for (const body of this.adapter.end()) this.emit(body);
@@ -363,14 +564,23 @@ export class PythonProcess implements ManagedProcess {
     await this.polling;
     await this.follow();
 
-    let status: RunStatus = inferStatus(code, signal, this.stopRequested);
-    if (status === 'completed' && this.errors > 0) status = 'failed';
-    const reason =
-      spawnError !== undefined
-        ? `Python could not be started (${this.launch.python}): ${spawnError}`
-        : signal !== null
-          ? `Python ended by signal ${signal}${this.stopRequested ? ' after Stop' : ''}.`
-          : `Python exited with code ${code}.`;
+    let status: RunStatus;
+    let reason: string;
+    if (how.vanished !== undefined) {
+      const inferred = this.inferVanished();
+      status = inferred.status;
+      const when = how.vanished === 'unwatched' ? 'ended while VS Code was not watching' : 'ended after the window reloaded';
+      reason = `Python (pid ${this.processPid ?? '?'}) ${when}; its exit status cannot be known, so the status is inferred: ${status} (${inferred.why}; last epoch seen: ${this.store.get(this.runId)?.epoch ?? 'none'}).`;
+    } else {
+      status = inferStatus(code, signal, this.stopRequested);
+      if (status === 'completed' && this.errors > 0) status = 'failed';
+      reason =
+        how.spawnError !== undefined
+          ? `Python could not be started (${this.python}): ${how.spawnError}`
+          : signal !== null
+            ? `Python ended by signal ${signal}${this.stopRequested ? ' after Stop' : ''}.`
+            : `Python exited with code ${code}.`;
+    }
     this.result = { runId: this.runId, status, code, signal, reported: false };
     this.emit({ type: 'run_end', status, exit_code: code, signal, reason });
     this.store.update(this.runId, { attached: false, exit_code: code, signal });
@@ -383,7 +593,9 @@ export class PythonProcess implements ManagedProcess {
       signal,
       last_epoch: run?.epoch ?? null,
     });
-    if (this.child.pid !== undefined) {
+    if (how.vanished !== undefined) this.record['status_note'] = reason;
+    if (this.processPid !== undefined) {
+      this.saveOffsets(true);
       this.writeRecord();
       await this.recordWrite;
     }

@@ -4,9 +4,12 @@
  * events streamed through the protocol reader), so it never holds up activation.
  *
  * Status, most trusted first: the events' run_end; a finished status in run.json; for a run
- * that claims to be running, its pid: when that process is gone the run is shown as killed
- * (stale), with the reason in its note. Nothing is written back here: the folder may be shared
- * with another machine (a cluster job) whose processes this one cannot see.
+ * that claims to be running, its process: process.json (pid and start time, written by the window
+ * that launched it) or else the pid of run.json / run_start; when that process is gone the run is
+ * shown as killed (stale), with the reason in its note. Nothing is written back here: the folder
+ * may be shared with another machine (a cluster job) whose processes this one cannot see. Runs
+ * that never reported their end are handed to `LoadOptions.reattach`, which follows the ones
+ * still running (VS Code reloaded) and finishes the records of the ones that ended unwatched.
  *
  * No vscode import (unit-tested).
  */
@@ -16,6 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { EventReader, type ReadProblem } from '../../shared/protocol';
 import type { RunEvent } from '../../shared/protocol/types';
+import { isRecordedProcessAlive, readProcessRecord, type ProcessRecord } from '../process/processRecord';
 import { EVENTS_FILE, isTrainerAlive, readRunRecord, type RunRecord } from './runRecord';
 import type { Run, RunMeta, RunStore } from './runStore';
 
@@ -29,6 +33,8 @@ export interface LoadOptions {
   isAlive?: TrainerCheck;
   /** Run ids to leave alone (e.g. runs this window is feeding live). */
   skip?: (runId: string) => boolean;
+  /** Called, after the store has it, for each run that never reported its end (`unfinished`). */
+  reattach?: (loaded: LoadedRun) => void;
 }
 
 export type TrainerCheck = (pid: number, runId: string) => boolean;
@@ -38,6 +44,16 @@ export interface LoadedRun {
   meta: RunMeta;
   events: RunEvent[];
   problems: ReadProblem[];
+  /** Bytes of events.jsonl read, up to the end of its last whole line (where to follow it from). */
+  eventsOffset: number;
+  /** process.json, when the window that launched the run wrote one. */
+  process?: ProcessRecord;
+  /** No run_end and no finished status in run.json. */
+  unfinished: boolean;
+  /** For an unfinished run: whether its process still runs (undefined: another machine's, cannot tell). */
+  alive?: boolean;
+  /** The pid checked. */
+  pid?: number;
 }
 
 export interface LoadResult {
@@ -75,10 +91,12 @@ export async function findRunDirs(root: string, maxRuns = DEFAULT_MAX_RUNS): Pro
  * Streams an events file through the protocol reader. Keeps every event except `iter`, of
  * which only the last matters for the store (progress), so long runs stay small in memory.
  */
-export async function readEventsFile(file: string): Promise<{ events: RunEvent[]; problems: ReadProblem[] }> {
+export async function readEventsFile(file: string): Promise<{ events: RunEvent[]; problems: ReadProblem[]; bytes: number }> {
   const events: RunEvent[] = [];
   const problems: ReadProblem[] = [];
   let lastIter: RunEvent | undefined;
+  let read = 0;
+  let bytes = 0;
   const reader = new EventReader();
   const take = (batch: { events: RunEvent[]; problems: ReadProblem[] }): void => {
     for (const event of batch.events) {
@@ -89,14 +107,20 @@ export async function readEventsFile(file: string): Promise<{ events: RunEvent[]
   };
   try {
     const stream = createReadStream(file);
-    for await (const chunk of stream) take(reader.push(chunk as Buffer));
+    for await (const chunk of stream) {
+      const buffer = chunk as Buffer;
+      const newline = buffer.lastIndexOf(0x0a);
+      if (newline >= 0) bytes = read + newline + 1;
+      read += buffer.length;
+      take(reader.push(buffer));
+    }
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { events, problems };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { events, problems, bytes: 0 };
     problems.push({ line: 0, kind: 'json', message: `cannot read ${file}: ${(err as Error).message}`, excerpt: '' });
   }
   take(reader.end());
   if (lastIter !== undefined) events.push(lastIter);
-  return { events, problems };
+  return { events, problems, bytes };
 }
 
 /** Reads one run folder. Undefined when it holds neither run.json nor events. Never throws. */
@@ -105,9 +129,10 @@ export async function readRunFolder(
   root: string,
   isAlive: TrainerCheck = isTrainerAlive,
 ): Promise<LoadedRun | undefined> {
-  const [record, { events, problems }] = await Promise.all([
+  const [record, { events, problems, bytes }, processRecord] = await Promise.all([
     readRunRecord(runDir),
     readEventsFile(path.join(runDir, EVENTS_FILE)),
+    readProcessRecord(runDir),
   ]);
   if (record === undefined && events.length === 0) return undefined;
   const id = record?.id ?? events[0]?.run ?? path.basename(runDir);
@@ -117,18 +142,39 @@ export async function readRunFolder(
   meta.runDir = runDir;
   meta.attached = false;
   const start = mine.find((e) => e.type === 'run_start');
-  const pid = meta.pid ?? (start !== undefined && typeof start['pid'] === 'number' ? start['pid'] : undefined);
+  const pid = processRecord?.pid ?? meta.pid ?? (start !== undefined && typeof start['pid'] === 'number' ? start['pid'] : undefined);
+  const loaded: LoadedRun = { id, meta, events: mine, problems, eventsOffset: bytes, process: processRecord, unfinished: false, pid };
 
   if (!mine.some((e) => e.type === 'run_end') && (meta.status === undefined || meta.status === 'running')) {
-    const stale = staleReason(record, pid, (known) => isAlive(known, id));
+    loaded.unfinished = true;
+    // A process.json of this machine names the process exactly (pid and start time).
+    const local = processRecord !== undefined && processRecord.host === os.hostname();
+    const check = local ? () => isRecordedProcessAlive(processRecord) : (known: number) => isAlive(known, id);
+    const stale = staleReason(record, pid, check, lastEpochOf(mine));
     if (stale !== undefined) {
       meta.status = 'killed';
       meta.note = stale;
+      loaded.alive = false;
     } else {
       meta.status = 'running';
+      const host = hostOf(record);
+      loaded.alive = host !== undefined && host !== os.hostname() && !local ? undefined : true;
     }
   }
-  return { id, meta, events: mine, problems };
+  return loaded;
+}
+
+/** The highest epoch an event names, if any. */
+export function lastEpochOf(events: readonly RunEvent[]): number | undefined {
+  let last: number | undefined;
+  for (const e of events) {
+    if ((e.type === 'epoch_start' || e.type === 'epoch_end') && (last === undefined || e.epoch > last)) last = e.epoch;
+  }
+  return last;
+}
+
+function hostOf(record: RunRecord | undefined): string | undefined {
+  return typeof record?.host === 'string' ? record.host : typeof record?.hostname === 'string' ? record.hostname : undefined;
 }
 
 function metaFromRecord(record: RunRecord | undefined): RunMeta {
@@ -147,19 +193,25 @@ function metaFromRecord(record: RunRecord | undefined): RunMeta {
   if (record.status !== undefined && record.status !== 'running') {
     meta.ended = typeof record.ended === 'string' ? record.ended : undefined;
     meta.exit_code = typeof record.exit_code === 'number' ? record.exit_code : undefined;
+    if (typeof record['status_note'] === 'string') meta.note = record['status_note'];
   }
   return meta;
 }
 
 /** Why a run that never reported its end is not running any more; undefined if it may be. */
-function staleReason(record: RunRecord | undefined, pid: number | undefined, isAlive: (pid: number) => boolean): string | undefined {
-  const host = typeof record?.host === 'string' ? record.host : typeof record?.hostname === 'string' ? record.hostname : undefined;
+function staleReason(
+  record: RunRecord | undefined,
+  pid: number | undefined,
+  isAlive: (pid: number) => boolean,
+  lastEpoch: number | undefined,
+): string | undefined {
+  const host = hostOf(record);
   if (host !== undefined && host !== os.hostname()) return undefined; // another machine's process: cannot tell
   if (pid === undefined) {
     return 'Stale: the run never reported an end and has no process id to check; marked killed.';
   }
   if (isAlive(pid)) return undefined;
-  return `Stale: run.json says running, but its trainer process (pid ${pid}) is gone and never reported an end; marked killed.`;
+  return `The trainer process (pid ${pid}) ended while VS Code was not watching, without reporting the end of the run (last epoch seen: ${lastEpoch ?? 'none'}); marked killed.`;
 }
 
 /** Runs `work` over `items` with at most `limit` at a time. */
@@ -188,6 +240,13 @@ export async function loadRuns(store: RunStore, root: string, options: LoadOptio
     const loaded = await readRunFolder(dir, root, options.isAlive);
     if (loaded === undefined || options.skip?.(loaded.id)) return;
     store.load(loaded.id, loaded.meta, loaded.events, loaded.problems.length);
+    if (loaded.unfinished) {
+      try {
+        options.reattach?.(loaded);
+      } catch {
+        // a reattach that fails leaves the run as loaded
+      }
+    }
     result.runs++;
     result.problems += loaded.problems.length;
   });

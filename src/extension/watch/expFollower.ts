@@ -68,6 +68,11 @@ export interface FollowerOptions {
    * still read). Default true.
    */
   sharedFiles?: boolean;
+  /**
+   * An evaluation run (test.py, --eval): a metrics_summary.json written at or after `since` is
+   * its result (an `eval` event with epoch null, pointing at the file); no per-epoch copy.
+   */
+  evaluation?: boolean;
 }
 
 interface MetricsSeen {
@@ -182,10 +187,10 @@ export class ExpFollower {
     return path.join(this.saveDir, STUDIO_DIR, 'metrics', this.logsDirName ?? 'unknown-run', evalDir);
   }
 
-  private pushEval(out: EventBody[], evalDir: string, epoch: number, text: string, summaryPath: string): boolean {
+  private pushEval(out: EventBody[], evalDir: string, epoch: number | null, text: string, summaryPath: string): boolean {
     const r = metricsToEvents(text, { epoch, summaryPath });
     if (r.events.length === 0) return false;
-    const key = `${evalDir}|${epoch}`;
+    const key = `${evalDir}|${epoch ?? 'evaluation'}`;
     if (this.sentEvals.get(key) === text) return true;
     this.sentEvals.set(key, text);
     out.push(...r.events);
@@ -239,6 +244,16 @@ export class ExpFollower {
       if (stat === undefined) continue;
       const seen = this.metricsSeen.get(evalDir);
       if (seen !== undefined && seen.mtime === stat.mtimeMs) continue;
+      if (this.options.evaluation === true) {
+        // An evaluation's result: written during this run, or an earlier run's (stale).
+        if (this.options.since !== undefined && stat.mtimeMs < this.options.since) {
+          this.metricsSeen.set(evalDir, { mtime: stat.mtimeMs });
+          continue;
+        }
+        const text = await fs.readFile(file, 'utf8').catch(() => undefined);
+        if (text !== undefined && this.pushEval(out, evalDir, null, text, file)) this.metricsSeen.set(evalDir, { mtime: stat.mtimeMs });
+        continue;
+      }
       const where = this.epochFor(stat.mtimeMs, hints);
       if (where.epoch === undefined) {
         if (where.stale !== undefined) this.metricsSeen.set(evalDir, { mtime: stat.mtimeMs });
