@@ -95,12 +95,12 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       .all()
       .find((r) => r.status === 'running' && r.folder === config.folder && r.task === config.task && r.exp_id === expId);
     if (busy !== undefined) {
-      const another = 'Start Another';
-      const choice = await vscode.window.showWarningMessage(
-        `CenterFusion: "${config.name}" is already training (${runLabel(busy)}). A second run would write to the same folder, exp/${config.task}/${expId}.`,
-        another,
+      // The trainer refuses a second run on a busy exp_id (a lock in save_dir, docs/reliability.md),
+      // so say so here instead of starting a process that would only be refused.
+      void vscode.window.showWarningMessage(
+        `CenterFusion: "${config.name}" is already training (${runLabel(busy)}) in exp/${config.task}/${expId}. Stop that run first, or give this config another exp_id.`,
       );
-      if (choice !== another) return;
+      return;
     }
     const runId = newRunId();
     processes.start({
