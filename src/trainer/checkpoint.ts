@@ -16,7 +16,7 @@
  * exactly what is wrong.
  */
 import * as fs from 'node:fs';
-import { writeFileAtomic } from './fsutil';
+import { isDiskFull, sleepSync, writeFileAtomic, type AtomicWriteHooks } from './fsutil';
 
 export const CHECKPOINT_MAGIC = Buffer.from([0x43, 0x46, 0x53, 0x43, 0x4b, 0x50, 0x54, 0x01]); // "CFSCKPT\x01"
 export const CHECKPOINT_FORMAT = 'centerfusion-studio-checkpoint';
@@ -175,8 +175,41 @@ export function encodeCheckpoint(fields: HeaderFields, weights: ReadonlyArray<Na
 /** Writes a checkpoint atomically (temporary file, fsync, rename); returns its size in bytes. */
 export function writeCheckpoint(file: string, fields: HeaderFields, weights: ReadonlyArray<NamedValues>, optimizerState?: OptimizerStateInput): number {
   const bytes = encodeCheckpoint(fields, weights, optimizerState);
-  writeFileAtomic(file, bytes);
+  try {
+    writeFileAtomic(file, bytes, checkpointTestHooks());
+  } catch (err) {
+    // A full disk must not read as a crash: say what happened and that the old file stands.
+    if (isDiskFull(err)) {
+      throw new CheckpointError(
+        `cannot save ${file}: no space left (${(err as NodeJS.ErrnoException).code}) while writing ${bytes.length} bytes; ` +
+          'the previous checkpoint, if any, is unchanged. Free some space and resume with --resume',
+      );
+    }
+    throw err;
+  }
   return bytes.length;
+}
+
+/**
+ * Environment variable of the fault-injection tests (test/unit/reliability.faults.test.ts):
+ * `CFS_TEST_CHECKPOINT_PAUSE=<when>:<ms>`, <when> `before-write` or `before-rename`, makes
+ * every checkpoint save print `cfs-test: checkpoint paused <when> <tmp>` to stderr and hold
+ * still for <ms> at that point (before-rename: the complete temporary file is written but not
+ * yet renamed), so that a test can SIGKILL the trainer or fill the disk exactly mid-save.
+ * Unset (always, outside tests) it does nothing.
+ */
+export const CHECKPOINT_PAUSE_ENV = 'CFS_TEST_CHECKPOINT_PAUSE';
+
+function checkpointTestHooks(): AtomicWriteHooks {
+  const m = /^(before-write|before-rename):(\d+)$/.exec(process.env[CHECKPOINT_PAUSE_ENV] ?? '');
+  if (m === null) return {};
+  const when = m[1];
+  const ms = Math.min(Number(m[2]), 60_000);
+  const pause = (tmp: string): void => {
+    fs.writeSync(2, `cfs-test: checkpoint paused ${when} ${tmp}\n`);
+    sleepSync(ms);
+  };
+  return when === 'before-write' ? { beforeWrite: pause } : { beforeRename: pause };
 }
 
 function fail(file: string, problem: string): never {

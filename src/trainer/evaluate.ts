@@ -2,7 +2,8 @@
  * The dataset evaluation (CenterFusion's run_dataset_eval / --eval): the one call site of the
  * nuScenes detection metric in src/shared/eval. Validation detections and the split's ground
  * truth are converted to nuScenes' format (camera frame -> ego/global frame, wlh sizes, yaw
- * quaternions), evaluated, and written where CenterFusion writes them:
+ * quaternions; camera -> ego -> global with each sample's pose, boxes.ts), evaluated, and
+ * written where CenterFusion writes them (the submission atomically):
  *   save_dir/results_nuscenes_det_<val_split>.json        the detections (submission format)
  *   save_dir/nuscenes_eval_det_output_<val_split>/metrics_summary.json, metrics_details.json
  * plus a copy of metrics_summary.json per epoch in the run folder (CenterFusion overwrites its).
@@ -24,7 +25,8 @@ import {
 } from '../shared/eval';
 import type { EvalMetrics } from '../shared/protocol';
 import type { Detection3D } from './decode';
-import type { Object3D } from './data/types';
+import type { Object3D, SamplePose } from './data/types';
+import { cameraBoxToGlobal, DEFAULT_POSE, egoTranslation } from './boxes';
 import { writeFileAtomic } from './fsutil';
 
 /** The attribute CenterFusion reports for a class when it has no attribute head. */
@@ -35,25 +37,8 @@ function defaultAttribute(name: string): string {
   return '';
 }
 
-/** Camera frame (x right, y down, z forward) -> ego frame (x forward, y left, z up); camera at the origin. */
-function toEgo(p: readonly number[]): [number, number, number] {
-  return [p[2], -p[0], -p[1]];
-}
-
-/** nuScenes rotation quaternion [w, x, y, z] for a camera-frame yaw (rotation_y). */
-function yawQuaternion(rotY: number): [number, number, number, number] {
-  const yaw = -rotY - Math.PI / 2;
-  return [Math.cos(yaw / 2), 0, 0, Math.sin(yaw / 2)];
-}
-
-function boxGeometry(center: readonly number[], dim: readonly number[], rotY: number, velocityCam: readonly number[]) {
-  return {
-    translation: toEgo(center),
-    // nuScenes sizes are [width, length, height]; CenterNet's dim is [height, width, length].
-    size: [dim[1], dim[2], dim[0]] as [number, number, number],
-    rotation: yawQuaternion(rotY),
-    velocity: [velocityCam[2], -velocityCam[0]] as [number, number],
-  };
+function boxGeometry(center: readonly number[], dim: readonly number[], rotY: number, velocityCam: readonly number[], pose: SamplePose | undefined) {
+  return cameraBoxToGlobal(center, dim, rotY, velocityCam, pose ?? DEFAULT_POSE);
 }
 
 function allFinite(d: Detection3D): boolean {
@@ -64,6 +49,8 @@ export interface EvalSample {
   token: string;
   objects: Object3D[];
   detections: Detection3D[];
+  /** Camera -> ego -> global; without it the camera sits at the global origin (DEFAULT_POSE). */
+  pose?: SamplePose;
 }
 
 export interface EvalOutcome {
@@ -91,32 +78,39 @@ export function runDatasetEval(req: EvalRequest): EvalOutcome {
     meta: { use_camera: true, use_lidar: false, use_radar: req.useRadar, use_map: false, use_external: false },
     results: {},
   };
-  for (const s of req.samples) {
+  // Several images of one sample (nuScenes' six cameras) share its token: one entry per token.
+  const byToken = new Map<string, EvalSample[]>();
+  for (const s of req.samples) byToken.set(s.token, [...(byToken.get(s.token) ?? []), s]);
+  const merged = [...byToken.values()].map((parts) => ({ token: parts[0].token, pose: parts[0].pose, parts }));
+  for (const s of merged) {
     gt.sample_tokens.push(s.token);
-    gt.ego_pose_translation[s.token] = [0, 0, 0];
-    gt.gt_boxes[s.token] = s.objects.map((o): GroundTruthBox => {
-      const name = req.classNames[o.cls];
-      return {
-        sample_token: s.token,
-        ...boxGeometry(o.center, o.dim, o.rotY, o.velocityCam),
-        num_pts: o.numPts,
-        detection_name: name,
-        attribute_name: o.attribute,
-      };
-    });
-    submission.results[s.token] = s.detections
+    gt.ego_pose_translation[s.token] = egoTranslation(s.pose ?? DEFAULT_POSE);
+    gt.gt_boxes[s.token] = s.parts.flatMap((part) =>
+      part.objects.map((o): GroundTruthBox => {
+        const name = req.classNames[o.cls];
+        return {
+          sample_token: s.token,
+          ...boxGeometry(o.center, o.dim, o.rotY, o.velocityCam, part.pose),
+          num_pts: o.numPts,
+          detection_name: name,
+          attribute_name: o.attribute,
+        };
+      }),
+    );
+    submission.results[s.token] = s.parts
+      .flatMap((part) => part.detections.map((d) => ({ d, pose: part.pose })))
       // A diverged network can produce NaN; such boxes cannot be submitted.
-      .filter((d) => d.cls < req.classNames.length && allFinite(d))
+      .filter(({ d }) => d.cls < req.classNames.length && allFinite(d))
       // The metric refuses more than max_boxes_per_sample boxes per sample (as the devkit
       // does); with a large --K keep the highest-scoring ones, as CenterFusion's
       // convert_eval_format does.
-      .sort((a, b) => b.score - a.score)
+      .sort((a, b) => b.d.score - a.d.score)
       .slice(0, DETECTION_CVPR_2019.max_boxes_per_sample)
-      .map((d): SubmissionBox => {
+      .map(({ d, pose }): SubmissionBox => {
         const name = req.classNames[d.cls];
         return {
           sample_token: s.token,
-          ...boxGeometry(d.center, d.dim, d.rotY, d.velocityCam),
+          ...boxGeometry(d.center, d.dim, d.rotY, d.velocityCam, pose),
           detection_name: name,
           detection_score: d.score,
           attribute_name: d.attribute ?? defaultAttribute(name),

@@ -19,9 +19,6 @@ const REGRESSION_TARGET: Record<string, string> = {
   amodel_offset: 'amodel_offset', velocity: 'velocity', nuscenes_att: 'nuscenes_att',
 };
 
-/** Heads whose raw output is turned into a depth by 1/sigmoid(x) - 1 before the loss. */
-const DEPTH_HEADS = new Set(['dep', 'dep_sec']);
-
 /** The heads the built-in trainer has targets and losses for. */
 export const SUPPORTED_HEADS: ReadonlySet<string> = new Set(['hm', 'rot', 'rot_sec', ...Object.keys(REGRESSION_TARGET)]);
 
@@ -162,11 +159,25 @@ export interface LossResult {
  * Every head's loss and the weighted total (tot = sum of weights[head]·loss[head] over the
  * heads). Call inside tf.tidy or a gradient function.
  */
+export interface LossOptions {
+  /**
+   * CenterFusion's sigmoid_dep_sec (set by --pointcloud): dep_sec goes through 1/sigmoid(x) - 1
+   * like dep; without it dep_sec's raw output is compared with the depth.
+   */
+  sigmoidDepSec?: boolean;
+}
+
+/** CenterNet's depth output transform: 1 / (sigmoid(x) + 1e-6) - 1. */
+export function depthFromLogits(x: tf.Tensor): tf.Tensor {
+  return tf.sub(tf.div(1, tf.add(tf.sigmoid(x), 1e-6)), 1);
+}
+
 export function computeLosses(
   outputs: Record<string, tf.Tensor4D>,
   batch: Batch,
   heads: Record<string, number>,
   weights: Record<string, number>,
+  options: LossOptions = { sigmoidDepSec: true },
 ): LossResult {
   const parts: Record<string, tf.Scalar> = {};
   for (const name of lossNames(heads).slice(1)) {
@@ -182,7 +193,7 @@ export function computeLosses(
         parts[name] = weightedBceLoss(pred, target.target, target.mask, target.maskSum);
         continue;
       }
-      if (DEPTH_HEADS.has(name)) pred = tf.sub(tf.div(1, tf.add(tf.sigmoid(pred), 1e-6)), 1) as tf.Tensor2D;
+      if (name === 'dep' || (name === 'dep_sec' && options.sigmoidDepSec !== false)) pred = depthFromLogits(pred) as tf.Tensor2D;
       parts[name] = regL1Loss(pred, target.target, target.mask, target.maskSum);
     } else {
       throw new Error(`no loss for head ${name}`);

@@ -28,7 +28,7 @@ import { BACKEND, initTf, tf, tfVersion } from './tf';
 import { deriveSeed, Rng } from './prng';
 import { createDataset, datasetInfo, DatasetError, type Dataset } from './data';
 import { SYNTHETIC_TRAIN_SIZE } from './data/synthetic';
-import { NETWORK_NAME, stridedLayers, TinyCenterNet, TINY_HEAD_CHANNELS_MAX, type NetworkSpec } from './model/network';
+import { archProblem, createNetwork, downRatioProblem, stridedLayers, type Network, type NetworkSpec } from './model';
 import { SUPPORTED_HEADS } from './losses';
 import { createOptimizer, OptimizerError, type Optimizer } from './optimizer';
 import { CHECKPOINT_EXT, CheckpointError, readCheckpoint, writeCheckpoint } from './checkpoint';
@@ -36,7 +36,7 @@ import { formatStats, TextLogger } from './logger';
 import { EventFileWriter } from './tfevents';
 import type { MetricsSummary } from '../shared/eval';
 import { formatOptTxt, givenDests, pyRepr } from './pyrepr';
-import { RunFiles, type RunRecord } from './run-files';
+import { acquireExpLock, ExpLockError, RunFiles, type ExpLock, type RunRecord } from './run-files';
 import { StopRequested, Trainer, type EpochResult, type IterReport } from './trainer';
 import { progressBar, progressSuffix } from './progress';
 import { runDatasetEval, type EvalSample } from './evaluate';
@@ -165,12 +165,16 @@ function builtinProblems(opts: ResolvedOptions): OptionProblem[] {
       problems.push({ option: 'task', severity: 'error', message: `the ${head} head (task ${opts.task}) is not supported by the built-in trainer yet; supported: ${[...SUPPORTED_HEADS].join(', ')}` });
     }
   }
+  const arch = archProblem(String(opts.arch));
+  if (arch) problems.push({ option: 'arch', severity: 'error', message: arch });
   if (!Object.prototype.hasOwnProperty.call(opts.heads, 'hm')) {
     problems.push({ option: 'hm_weight', severity: 'error', message: 'the built-in trainer needs the hm head (hm_weight must not be 0)' });
   }
   const down = opts.down_ratio as number;
   try {
     stridedLayers(down);
+    const archDown = downRatioProblem(String(opts.arch), down);
+    if (archDown) problems.push({ option: 'down_ratio', severity: 'error', message: archDown });
     for (const [dest, size] of [['input_h', opts.input_h], ['input_w', opts.input_w]] as const) {
       if (size % down !== 0) problems.push({ option: dest, severity: 'error', message: `${size} must be a multiple of down_ratio ${down} for the built-in network` });
     }
@@ -221,7 +225,7 @@ interface RunContext {
 }
 
 /** Loads weights like CenterFusion's load_model; returns the start epoch (0 unless --resume). */
-function loadModel(ctx: RunContext, model: TinyCenterNet, optimizer: Optimizer): number {
+function loadModel(ctx: RunContext, model: Network, optimizer: Optimizer): number {
   const { opts } = ctx;
   const file = opts.load_model;
   const ckpt = readCheckpoint(file);
@@ -238,11 +242,11 @@ function loadModel(ctx: RunContext, model: TinyCenterNet, optimizer: Optimizer):
       notes.push(`Skip loading parameter ${def.name}, required shape${pyRepr(def.shape)}, loaded shape${pyRepr(entry.shape)}.`);
       continue;
     }
-    const variable = model.params.get(def.name);
+    const variable = model.state.get(def.name);
     if (variable) tf.tidy(() => variable.assign(tf.tensor(values, def.shape, 'float32')));
   }
   for (const name of ckpt.weights.keys()) {
-    if (!model.params.has(name)) notes.push(`Drop parameter ${name}.`);
+    if (!model.state.has(name)) notes.push(`Drop parameter ${name}.`);
   }
   for (const n of notes) ctx.say(`${n}\n`);
   if (notes.length > 0) {
@@ -305,14 +309,16 @@ async function trainMain(ctx: RunContext): Promise<void> {
     headConv: opts.head_conv,
     downRatio: opts.down_ratio as number,
     priorBias: opts.prior_bias as number,
+    secondaryHeads: opts.pointcloud ? opts.secondary_heads : [],
+    headKernel: opts.head_kernel as number,
   };
-  const model = new TinyCenterNet(spec, new Rng(deriveSeed(seed, 3)));
-  const capped = Object.values(opts.head_conv).some((layers) => layers.some((c) => c > TINY_HEAD_CHANNELS_MAX));
+  const model = createNetwork(spec, new Rng(deriveSeed(seed, 3)));
+  const paramCount = model.variables().reduce((n, v) => n + v.size, 0);
   ctx.emit({
     type: 'log',
-    level: 'warning',
-    message: `arch ${String(opts.arch)} is approximated by the tiny built-in network until the trainer issue lands` +
-      (capped ? ` (head_conv capped at ${TINY_HEAD_CHANNELS_MAX} channels)` : ''),
+    level: 'info',
+    message: `model ${model.name} (arch ${String(opts.arch)}): ${paramCount} trainable parameters` +
+      (opts.arch === 'dla_34' ? '; plain convolutions where CenterFusion uses deformable ones' : ''),
   });
   const gpus = opts.gpus;
   if (gpus[0] >= 0) {
@@ -329,6 +335,7 @@ async function trainMain(ctx: RunContext): Promise<void> {
   if (optimizer.name === 'sgd') ctx.say('Using SGD\n');
   // CenterFusion's Logger opens a tensorboardX SummaryWriter in the log folder.
   const tb = new EventFileWriter(logger.logDir);
+  let trainerRef: Trainer | undefined;
 
   try {
     let startEpoch = 0;
@@ -340,10 +347,23 @@ async function trainMain(ctx: RunContext): Promise<void> {
       batchSize: opts.batch_size,
       shuffle: Boolean(opts.shuffle_train),
       numIters: opts.num_iters as number,
+      numWorkers: opts.num_workers as number,
       seed,
       downRatio: opts.down_ratio as number,
       K: opts.K as number,
+      sigmoidDepSec: Boolean(opts.sigmoid_dep_sec),
+      ...(opts.pointcloud
+        ? {
+            pointcloud: {
+              hmToBoxRatio: opts.hm_to_box_ratio as number,
+              frustumExpansionRatio: (opts.frustumExpansionRatio as number | undefined) ?? 0,
+              maxPcDist: opts.max_pc_dist as number,
+              normalizeDepth: Boolean(opts.normalize_depth),
+            },
+          }
+        : {}),
     });
+    trainerRef = trainer;
 
     const label = `${opts.task}/${opts.exp_id}`;
     const printIter = opts.print_iter as number;
@@ -417,10 +437,10 @@ async function trainMain(ctx: RunContext): Promise<void> {
     };
 
     const saveModel = (file: string, epoch: number, kind: CheckpointKind): void => {
-      const weights = [...model.params].map(([name, v]) => ({ name, shape: [...v.shape], values: v.dataSync() as Float32Array }));
+      const weights = [...model.state].map(([name, v]) => ({ name, shape: [...v.shape], values: v.dataSync() as Float32Array }));
       const size = writeCheckpoint(file, {
         epoch,
-        network: NETWORK_NAME,
+        network: model.name,
         arch: String(opts.arch),
         heads: opts.heads,
         head_conv: opts.head_conv,
@@ -506,6 +526,7 @@ async function trainMain(ctx: RunContext): Promise<void> {
       tb.flush();
     }
   } finally {
+    await trainerRef?.close();
     tb.close();
     optimizer.dispose();
     model.dispose();
@@ -561,12 +582,31 @@ export async function runTrainCommand(argv: string[], io: CommandIO): Promise<nu
   }
   for (const w of warnings) io.stderr(`warning: ${w.option}: ${w.message}\n`);
 
+  // ---- the tfjs backend (the ladder in tf.ts; --gpus -1 forces the CPU), before run_start reports it
+  try {
+    await initTf({ gpus: opts.gpus });
+  } catch (err) {
+    io.stderr(`centerfusion train: ${(err as Error).message}\n`);
+    return EXIT_FAILED;
+  }
+
   // ---- the run: save_dir/runs/<run id>/ with events.jsonl and run.json
   let files: RunFiles;
+  let lock: ExpLock | undefined;
   try {
     fs.mkdirSync(opts.save_dir, { recursive: true });
+    // One training run per exp_id folder (docs/reliability.md); a stale lock is taken over.
+    if (!opts.eval) lock = acquireExpLock(opts.save_dir, studio.runId);
     files = new RunFiles(opts.save_dir, studio.runId);
   } catch (err) {
+    lock?.release();
+    if (err instanceof ExpLockError) {
+      io.stderr(`centerfusion train: refused: ${err.message}\n`);
+      const refusal = new EventWriter(studio.runId, (line) => io.stdout(line));
+      refusal.emit({ type: 'error', error_type: err.name, message: err.message });
+      refusal.emit({ type: 'run_end', status: 'failed', exit_code: EXIT_FAILED });
+      return EXIT_FAILED;
+    }
     io.stderr(`centerfusion train: cannot create the run folder under ${opts.save_dir}: ${(err as Error).message}\n`);
     return EXIT_FAILED;
   }
@@ -678,6 +718,7 @@ export async function runTrainCommand(argv: string[], io: CommandIO): Promise<nu
     io.stderr(`(could not update run.json: ${(err as Error).message})\n`);
   }
   files.close();
+  lock?.release();
   unsubscribe?.();
   return exitCode;
 }

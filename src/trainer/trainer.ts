@@ -6,9 +6,11 @@
 import { tf } from './tf';
 import { collate, disposeBatch, type Batch } from './data/batch';
 import type { Dataset, Sample } from './data/types';
-import { deriveSeed, Rng } from './prng';
+import { createLoader, type Loader } from './data/loader';
 import { computeLosses, lossNames, regressionTargetsFor } from './losses';
-import type { TinyCenterNet } from './model/network';
+import type { Network } from './model';
+import { pcHmFromFirstStage } from './model/pc-inference';
+import type { PcHmOptions } from './radar/frustum';
 import type { Optimizer } from './optimizer';
 import { decodeDetections } from './decode';
 import type { EvalSample } from './evaluate';
@@ -57,9 +59,18 @@ export interface TrainerConfig {
   shuffle: boolean;
   /** --num_iters: iterations per epoch when > 0, else the whole loader. */
   numIters: number;
+  /** --num_workers: data worker threads (0: samples are built on the training thread). */
+  numWorkers?: number;
   seed: number;
   downRatio: number;
   K: number;
+  /**
+   * --pointcloud: batches carry the ground-truth pc_hm for training; validation builds pc_hm
+   * from the first-stage detections with these frustum-association options.
+   */
+  pointcloud?: PcHmOptions;
+  /** CenterFusion's sigmoid_dep_sec (true with --pointcloud). */
+  sigmoidDepSec?: boolean;
 }
 
 class AverageMeter {
@@ -88,7 +99,7 @@ export class Trainer {
   private readonly regTargets: string[];
 
   constructor(
-    readonly model: TinyCenterNet,
+    readonly model: Network,
     readonly optimizer: Optimizer,
     readonly config: TrainerConfig,
   ) {
@@ -96,29 +107,42 @@ export class Trainer {
     this.regTargets = regressionTargetsFor(config.heads);
   }
 
-  /** Sample order of one training epoch (shuffled with a per-epoch seed only with --shuffle_train). */
-  private trainOrder(dataset: Dataset, epoch: number): number[] {
-    const order = Array.from({ length: dataset.size }, (_, i) => i);
-    if (this.config.shuffle) new Rng(deriveSeed(this.config.seed, 4, epoch)).shuffle(order);
-    return order;
+  private readonly loaders = new Map<Dataset, Loader>();
+
+  /**
+   * The data loader of a dataset (created once): training batches of --batch_size, shuffled
+   * per epoch with --shuffle_train, the last partial batch dropped; validation one sample at a
+   * time, in order. Samples are built by --num_workers worker threads.
+   */
+  private loaderFor(phase: 'train' | 'val', dataset: Dataset): Loader {
+    let loader = this.loaders.get(dataset);
+    if (!loader) {
+      loader = createLoader(dataset, {
+        batchSize: phase === 'train' ? Math.max(1, this.config.batchSize) : 1,
+        shuffle: phase === 'train' && this.config.shuffle,
+        seed: this.config.seed,
+        numWorkers: this.config.numWorkers ?? 0,
+        dropLast: phase === 'train',
+      });
+      this.loaders.set(dataset, loader);
+    }
+    return loader;
   }
 
-  /** Batches of an epoch: train drops the last partial batch; val has batch size 1. */
-  private plan(phase: 'train' | 'val', dataset: Dataset, epoch: number): number[][] {
-    if (phase === 'val') return Array.from({ length: dataset.size }, (_, i) => [i]);
-    const order = this.trainOrder(dataset, epoch);
-    const bs = Math.max(1, this.config.batchSize);
-    const batches: number[][] = [];
-    for (let start = 0; start + bs <= order.length; start += bs) batches.push(order.slice(start, start + bs));
-    return batches;
+  /** Ends the data worker threads. */
+  async close(): Promise<void> {
+    const all = [...this.loaders.values()];
+    this.loaders.clear();
+    await Promise.all(all.map((l) => l.close()));
   }
 
   private trainStep(batch: Batch): Record<string, number> {
     const kept: Record<string, tf.Scalar> = {};
     const vars = this.model.variables();
+    this.model.training = true;
     const { value, grads } = tf.variableGrads(() => {
-      const outputs = this.model.forward(batch.image);
-      const r = computeLosses(outputs, batch, this.config.heads, this.config.weights);
+      const outputs = this.model.forward(batch.image, batch.pcHm);
+      const r = computeLosses(outputs, batch, this.config.heads, this.config.weights, this.lossOptions());
       for (const [k, v] of Object.entries(r.parts)) kept[k] = tf.keep(v);
       return r.tot;
     }, vars);
@@ -134,15 +158,32 @@ export class Trainer {
     return values;
   }
 
+  private lossOptions(): { sigmoidDepSec: boolean } {
+    return { sigmoidDepSec: this.config.sigmoidDepSec ?? true };
+  }
+
+  /**
+   * Evaluation-mode outputs. With --pointcloud, as CenterFusion's model does when not training:
+   * the primary heads first, pc_hm from their detections, then the secondary heads.
+   */
+  private inferenceOutputs(batch: Batch): Record<string, tf.Tensor4D> {
+    this.model.training = false;
+    const pc = this.config.pointcloud;
+    if (!pc) return this.model.forward(batch.image);
+    const first = this.model.forwardFirstStage(batch.image);
+    const pcHm = pcHmFromFirstStage(first.outputs, batch.samples, this.config.downRatio, this.config.K, pc);
+    return { ...first.outputs, ...this.model.forwardSecondStage(first.features, pcHm) };
+  }
+
   private valStep(batch: Batch, collect: EvalSample[] | undefined): Record<string, number> {
     return tf.tidy(() => {
-      const outputs = this.model.forward(batch.image);
-      const r = computeLosses(outputs, batch, this.config.heads, this.config.weights);
+      const outputs = this.inferenceOutputs(batch);
+      const r = computeLosses(outputs, batch, this.config.heads, this.config.weights, this.lossOptions());
       const values: Record<string, number> = { tot: r.tot.dataSync()[0] };
       for (const [k, v] of Object.entries(r.parts)) values[k] = v.dataSync()[0];
       if (collect) {
-        const dets = decodeDetections(outputs, batch.samples.map((s) => s.calib), this.config.downRatio, this.config.K);
-        batch.samples.forEach((s: Sample, i) => collect.push({ token: s.token, objects: s.objects, detections: dets[i] }));
+        const dets = decodeDetections(outputs, batch.samples.map((s) => s.calib), this.config.downRatio, this.config.K, this.lossOptions());
+        batch.samples.forEach((s: Sample, i) => collect.push({ token: s.token, objects: s.objects, detections: dets[i], ...(s.pose ? { pose: s.pose } : {}) }));
       }
       return values;
     });
@@ -156,47 +197,57 @@ export class Trainer {
     hooks: EpochHooks,
     collectDetections = false,
   ): Promise<EpochResult> {
-    const batches = this.plan(phase, dataset, epoch ?? 0);
-    const numIters = this.config.numIters > 0 ? Math.min(this.config.numIters, batches.length) : batches.length;
+    const loader = this.loaderFor(phase, dataset);
+    const dataEpoch = epoch ?? 0;
+    const planned = loader.plan(dataEpoch);
+    const numIters = this.config.numIters > 0 ? Math.min(this.config.numIters, planned.length) : planned.length;
+    const source = loader.batches(dataEpoch, planned.slice(0, numIters));
     const meters = new Map<string, AverageMeter>(this.lossStats.map((n) => [n, new AverageMeter()]));
     const dataTime = new AverageMeter();
     const batchTime = new AverageMeter();
     const collect: EvalSample[] | undefined = collectDetections ? [] : undefined;
     const start = now();
     let end = start;
-    for (let iter = 0; iter < numIters; iter++) {
-      const signal = hooks.stopSignal();
-      if (signal !== null) throw new StopRequested(signal);
-      const samples = batches[iter].map((i) => dataset.get(i));
-      const batch = collate(samples, dataset.geometry, this.regTargets);
-      const dataNow = now() - end;
-      dataTime.update(dataNow, 1);
-      let values: Record<string, number>;
-      try {
-        values = phase === 'train' ? this.trainStep(batch) : this.valStep(batch, collect);
-      } finally {
-        disposeBatch(batch);
+    try {
+      for (let iter = 0; iter < numIters; iter++) {
+        const signal = hooks.stopSignal();
+        if (signal !== null) throw new StopRequested(signal);
+        const next = await source.next();
+        if (next.done) break;
+        const samples = next.value;
+        const batch = collate(samples, dataset.geometry, this.regTargets, this.config.pointcloud !== undefined);
+        const dataNow = now() - end;
+        dataTime.update(dataNow, 1);
+        let values: Record<string, number>;
+        try {
+          values = phase === 'train' ? this.trainStep(batch) : this.valStep(batch, collect);
+        } finally {
+          disposeBatch(batch);
+        }
+        for (const name of this.lossStats) meters.get(name)?.update(values[name] ?? NaN, batch.size);
+        batchTime.update(now() - end, 1);
+        end = now();
+        const elapsed = end - start;
+        const losses: Record<string, number> = {};
+        for (const [name, m] of meters) losses[name] = m.avg;
+        hooks.onIter({
+          phase,
+          epoch,
+          iter,
+          num_iters: numIters,
+          losses,
+          elapsed_s: elapsed,
+          eta_s: (elapsed / (iter + 1)) * (numIters - iter - 1),
+          data_s: dataTime.avg,
+          net_s: batchTime.avg,
+          data_now_s: dataNow,
+        });
+        await yieldToEventLoop();
+        end = now();
       }
-      for (const name of this.lossStats) meters.get(name)?.update(values[name] ?? NaN, batch.size);
-      batchTime.update(now() - end, 1);
-      end = now();
-      const elapsed = end - start;
-      const losses: Record<string, number> = {};
-      for (const [name, m] of meters) losses[name] = m.avg;
-      hooks.onIter({
-        phase,
-        epoch,
-        iter,
-        num_iters: numIters,
-        losses,
-        elapsed_s: elapsed,
-        eta_s: (elapsed / (iter + 1)) * (numIters - iter - 1),
-        data_s: dataTime.avg,
-        net_s: batchTime.avg,
-        data_now_s: dataNow,
-      });
-      await yieldToEventLoop();
-      end = now();
+    } finally {
+      // Ends the generator (and its prefetching) however the phase ends.
+      await source.return(undefined);
     }
     const timeMin = (now() - start) / 60;
     const stats: Record<string, number> = {};

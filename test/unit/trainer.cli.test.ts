@@ -14,7 +14,8 @@ import { decodeCheckpoint, readCheckpoint } from '../../src/trainer/checkpoint';
 const REPO = path.resolve(__dirname, '..', '..', '..');
 const CLI = path.join(REPO, 'dist', 'cli.js');
 /** Small inputs keep every run to a second or two on two cores. */
-const SMALL = ['--dataset', 'synthetic', '--input_h', '32', '--input_w', '64', '--batch_size', '8'];
+/** The small backbone (the default dla_34 is CenterFusion's full network). */
+const SMALL = ['--dataset', 'synthetic', '--arch', 'tiny', '--head_conv', '8', '--input_h', '32', '--input_w', '64', '--batch_size', '8'];
 
 interface Ran {
   code: number | null;
@@ -144,15 +145,16 @@ describe('centerfusion train', () => {
     assert.equal(start.task, 'ddd');
     assert.equal(start.exp_id, 'demo');
     assert.equal(start.mode, 'train');
-    assert.equal(start.backend, 'cpu');
+    // The backend ladder picks the fastest usable backend (see trainer.backend tests).
+    assert.match(start.backend, /^(cpu|wasm|tfjs-node|tfjs-node-gpu)$/);
     assert.equal(start.save_dir, saveDir);
     assert.equal(start.num_epochs, 3);
     assert.equal(start.start_epoch, 0);
     assert.equal(start.num_iters, 4);
     assert.equal(start.pid, (readJson(path.join(runDirOf(demoEvents), 'run.json')).pid as number));
     assert.deepEqual((start.opts as { heads: unknown }).heads, { hm: 10, reg: 2, wh: 2, dep: 1, rot: 8, dim: 3, amodel_offset: 2 });
-    const warning = ofType(demoEvents, 'log').find((e) => /approximated by the tiny built-in network/.test(e.message));
-    assert.ok(warning && warning.level === 'warning');
+    const model = ofType(demoEvents, 'log').find((e) => /^model centerfusion-tiny-v1 \(arch tiny\): \d+ trainable parameters/.test(e.message));
+    assert.ok(model && model.level === 'info');
     assert.deepEqual(ofType(demoEvents, 'run_end')[0].status, 'completed');
 
     // Per epoch: train iterations (the last one always), then val iterations on validation epochs.
@@ -187,7 +189,7 @@ describe('centerfusion train', () => {
     assert.equal(record.exit_code, 0);
     assert.equal(record.last_epoch, 3);
     assert.equal(record.mode, 'train');
-    assert.equal(record.backend, 'cpu');
+    assert.equal(record.backend, ofType(demoEvents, 'run_start')[0].backend);
     assert.equal(record.save_dir, saveDir);
     assert.ok(typeof record.started === 'string' && typeof record.ended === 'string');
   });
@@ -203,7 +205,8 @@ describe('centerfusion train', () => {
     for (const c of cps) assert.equal(typeof c.size_bytes, 'number');
     const last = readCheckpoint(path.join(saveDir, 'model_last.ckpt'));
     assert.equal(last.header.epoch, 3);
-    assert.equal(last.header.arch, 'dla_34');
+    assert.equal(last.header.arch, 'tiny');
+    assert.equal(last.header.network, 'centerfusion-tiny-v1');
     assert.equal(last.header.version, 2);
     assert.equal(last.header.optimizer.name, 'adam');
     assert.equal(last.header.optimizer.lr, 1.25e-4 * 0.1);
@@ -350,11 +353,18 @@ describe('centerfusion train: options and determinism', () => {
   });
 
   it('rejects bad options with exit code 2 before starting a run', async () => {
-    const [typo, task, value] = await Promise.all([
+    const [typo, task, value, arch, down] = await Promise.all([
       cli(['train', 'ddd', '--dataset', 'synthetic', '--num_epoch', '3', '--root-dir', root]),
       cli(['train', 'tracking', '--dataset', 'synthetic', '--root-dir', root]),
       cli(['train', 'ddd', '--dataset', 'synthetic', '--lr', 'fast', '--root-dir', root]),
+      cli(['train', 'ddd', '--dataset', 'synthetic', '--arch', 'resdcn_18', '--root-dir', root]),
+      cli(['train', 'ddd', '--dataset', 'synthetic', '--down_ratio', '32', '--input_res', '64', '--root-dir', root]),
     ]);
+    assert.equal(down.code, 2);
+    assert.match(down.stderr, /down_ratio: dla_34 supports down_ratio 2, 4, 8 or 16, got 32/);
+    assert.equal(arch.code, 2);
+    assert.match(arch.stderr, /arch: unknown architecture "resdcn_18": the built-in trainer builds dla_34 \(.*\), tiny \(/);
+    assert.equal(arch.stdout, '');
     assert.equal(typo.code, 2);
     assert.match(typo.stderr, /--num_epoch: unknown option .*did you mean --num_epochs\?/);
     assert.equal(typo.stdout, '');
@@ -386,7 +396,7 @@ describe('centerfusion train: options and determinism', () => {
     };
     check(missing, 1, 'CheckpointError', /checkpoint not found: .*nope\.ckpt/);
     check(optim, 2, 'OptimizerError', /optimizer not correctly defined/);
-    check(nusc, 1, 'DatasetError', /needs data\/nuscenes\/annotations.*use --dataset synthetic/i);
+    check(nusc, 1, 'DatasetError', /needs .*data\/nuscenes\/annotations.*use --dataset synthetic/i);
   });
 
   it('stops at an iteration boundary on SIGTERM and records it', async () => {

@@ -15,7 +15,7 @@ import { crc32c, encodeScalarEvent, maskedCrc32c, tfRecord } from '../../src/tra
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 const CLI = path.join(REPO, 'dist', 'cli.js');
-const SMALL = ['--dataset', 'synthetic', '--input_h', '32', '--input_w', '64', '--batch_size', '8', '--num_iters', '2', '--seed', '7'];
+const SMALL = ['--dataset', 'synthetic', '--arch', 'tiny', '--head_conv', '8', '--input_h', '32', '--input_w', '64', '--batch_size', '8', '--num_iters', '2', '--seed', '7'];
 
 interface Ran {
   code: number | null;

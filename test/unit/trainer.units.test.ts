@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { deriveSeed, Rng } from '../../src/trainer/prng';
 import { initTf, tf } from '../../src/trainer/tf';
 import { conv2d, im2col, samePadding } from '../../src/trainer/model/ops';
-import { TinyCenterNet } from '../../src/trainer/model/network';
+import { createNetwork } from '../../src/trainer/model';
 import { decodeRotation, drawGaussian, encodeRotation, gaussianRadius } from '../../src/trainer/data/targets';
 import { SyntheticDataset } from '../../src/trainer/data/synthetic';
 import { collate, disposeBatch } from '../../src/trainer/data/batch';
@@ -228,7 +228,7 @@ describe('losses', () => {
   it('weights the total by opts.weights', () => {
     const ds = new SyntheticDataset({ seed: 5, split: 'train', size: 2, geometry: GEOMETRY, classNames: [] });
     const batch = collate([ds.get(0), ds.get(1)], GEOMETRY, regressionTargetsFor(DDD_HEADS));
-    const model = new TinyCenterNet({ arch: 'dla_34', heads: DDD_HEADS, headConv: {}, downRatio: 4, priorBias: -4.6 }, new Rng(1));
+    const model = createNetwork({ arch: 'tiny', heads: DDD_HEADS, headConv: {}, downRatio: 4, priorBias: -4.6 }, new Rng(1));
     tf.tidy(() => {
       const r = computeLosses(model.forward(batch.image), batch, DDD_HEADS, DDD_WEIGHTS);
       let sum = 0;
@@ -243,7 +243,7 @@ describe('losses', () => {
 
 describe('model and optimizer', () => {
   it('starts the hm head at the prior bias and other heads at zero', () => {
-    const model = new TinyCenterNet({ arch: 'dla_34', heads: DDD_HEADS, headConv: { hm: [256], reg: [256] }, downRatio: 4, priorBias: -4.6 }, new Rng(2));
+    const model = createNetwork({ arch: 'tiny', heads: DDD_HEADS, headConv: { hm: [16], reg: [16] }, downRatio: 4, priorBias: -4.6 }, new Rng(2));
     const hmBias = model.params.get('hm.2.bias');
     assert.ok(hmBias);
     for (const v of hmBias.dataSync()) assert.ok(Math.abs(v + 4.6) < 1e-6);

@@ -33,6 +33,27 @@ export interface Batch {
   rotbin: Int32Array;
   /** [objects, 2] */
   rotres: tf.Tensor2D;
+  /**
+   * With --pointcloud: pc_hm [batch, output_h, output_w, 3] (pc_dep, pc_vx, pc_vz) from the
+   * samples' ground-truth frustum association.
+   */
+  pcHm?: tf.Tensor4D;
+}
+
+/**
+ * Stacks the samples' pc_hm maps (as buildPcHm made them: pc_dep already divided by
+ * max_pc_dist under normalize_depth) into one array. A sample without a map contributes zeros
+ * (no radar return associated).
+ */
+export function stackPcHm(maps: ReadonlyArray<Float32Array | undefined>, outputH: number, outputW: number): Float32Array {
+  const size = outputH * outputW * 3;
+  const out = new Float32Array(maps.length * size);
+  maps.forEach((m, b) => {
+    if (!m) return;
+    if (m.length !== size) throw new Error(`pc_hm of sample ${b} has ${m.length} values, expected ${size} (${outputH}x${outputW}x3)`);
+    out.set(m, b * size);
+  });
+  return out;
 }
 
 export interface BatchShape {
@@ -51,7 +72,7 @@ function sumOf(values: Float32Array): number {
 }
 
 /** Builds the batch tensors, for the regression targets in `regHeads` only. */
-export function collate(samples: Sample[], shape: BatchShape, regHeads: readonly string[]): Batch {
+export function collate(samples: Sample[], shape: BatchShape, regHeads: readonly string[], withPcHm = false): Batch {
   const B = samples.length;
   const M = shape.maxObjs;
   const hw = shape.outputH * shape.outputW;
@@ -111,11 +132,15 @@ export function collate(samples: Sample[], shape: BatchShape, regHeads: readonly
     reg,
     rotbin,
     rotres: tf.tensor2d(rotres, [n, 2]),
+    ...(withPcHm
+      ? { pcHm: tf.tensor4d(stackPcHm(samples.map((x) => x.pcHm), shape.outputH, shape.outputW), [B, shape.outputH, shape.outputW, 3]) }
+      : {}),
   };
 }
 
 export function disposeBatch(batch: Batch): void {
   const tensors: tf.Tensor[] = [batch.image, batch.hm, batch.catOneHot, batch.rotres];
   for (const r of Object.values(batch.reg)) tensors.push(r.target, r.mask);
+  if (batch.pcHm) tensors.push(batch.pcHm);
   tf.dispose(tensors);
 }

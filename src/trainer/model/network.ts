@@ -1,26 +1,28 @@
 /**
- * The built-in network: a tiny CenterNet. A few 3×3 convolutions bring the image down to the
- * output stride (down_ratio), then every head of opts.heads gets CenterNet's head shape:
- * 3×3 conv layers of head_conv channels with ReLU, then a 1×1 conv to the head's channels. The
- * hm head's last bias starts at prior_bias (-4.6, CenterNet's focal-loss prior); the other heads'
- * biases start at 0. Every architecture name (dla_34, resdcn_18, ...) maps to this network for
- * now; the trainer says so in a warning event.
+ * CenterFusion's network around a backbone (its BaseModel): per head of opts.heads a head of
+ * CenterFusion's shape — a 3×3 convolution to head_conv[0] channels, then 1×1 convolutions for
+ * the further head_conv entries, ReLU after each, and a 1×1 convolution to the head's channels
+ * (a single 1×1 convolution when head_conv is empty). The hm head's last bias starts at
+ * prior_bias; every other head's biases start at 0 (CenterNet's fill_fc_weights).
+ *
+ * With --pointcloud the secondary heads (velocity, nuscenes_att, dep_sec, rot_sec) read the
+ * features concatenated with pc_hm (pc_dep, pc_vx, pc_vz): the primary heads run first, then
+ * the secondary heads on [features, pc_hm]. In training pc_hm comes from the batch (frustum
+ * association with the ground-truth boxes); at inference the caller builds it from the
+ * first-stage detections (forwardFirstStage, then forwardSecondStage), as CenterFusion does.
  */
 import { tf } from '../tf';
 import { Rng } from '../prng';
-import { conv1x1, conv2d, convPatches, im2col, type Patches } from './ops';
+import { conv, createParams, ParamPlan, type ConvLayer, type ParamDef } from './layers';
+import type { Backbone, BackboneFactory } from './backbone';
 
-/** Channel widths of the tiny network (kept small so an epoch takes seconds on a CPU). */
-export const TINY_STEM_CHANNELS = 8;
-export const TINY_FEATURE_CHANNELS = 16;
-/** head_conv is capped at this many channels (CenterFusion's dla default is 256). */
-export const TINY_HEAD_CHANNELS_MAX = 8;
+export type { ParamDef } from './layers';
 
-/** The name of the network this file builds, recorded in checkpoints. */
-export const NETWORK_NAME = 'tiny-centernet-v1';
+/** Channels of pc_hm (pc_dep, pc_vx, pc_vz: CenterFusion's pc_feat_lvl). */
+export const PC_FEAT_CHANNELS = 3;
 
 export interface NetworkSpec {
-  /** The --arch asked for (recorded; the network is the tiny one whatever it says). */
+  /** --arch. */
   arch: string;
   /** Head name -> output channels, in opts.heads order. */
   heads: Record<string, number>;
@@ -28,153 +30,147 @@ export interface NetworkSpec {
   headConv: Record<string, number[]>;
   downRatio: number;
   priorBias: number;
-}
-
-type InitKind = 'he' | 'torch' | 'zero' | 'prior';
-
-export interface ParamDef {
-  name: string;
-  shape: number[];
-  fanIn: number;
-  init: InitKind;
-}
-
-interface ConvLayer {
-  weight: string;
-  bias: string;
-  stride: number;
-  kernel: number;
+  /** Heads that read [features, pc_hm] (opts.secondary_heads; empty without --pointcloud). */
+  secondaryHeads?: readonly string[];
+  /** --head_kernel (3). */
+  headKernel?: number;
+  /**
+   * When set, the dep and dep_sec heads' last bias starts at -ln(depthPrior), so that their
+   * first depth (1/sigmoid(x) - 1) is this many metres instead of 1 (CenterFusion starts at 0).
+   */
+  depthPrior?: number;
 }
 
 interface HeadPlan {
   name: string;
-  hidden: ConvLayer[];
-  out: ConvLayer;
+  secondary: boolean;
+  layers: ConvLayer[];
 }
 
-/** The hidden widths the tiny network really uses for one head. */
-export function tinyHeadWidths(requested: readonly number[]): number[] {
-  return requested.map((c) => Math.max(1, Math.min(c, TINY_HEAD_CHANNELS_MAX)));
+export interface FirstStage {
+  features: tf.Tensor4D;
+  outputs: Record<string, tf.Tensor4D>;
 }
 
-/** Stride-2 layers needed for a down ratio; throws unless it is a power of two up to 32. */
-export function stridedLayers(downRatio: number): number {
-  const n = Math.log2(downRatio);
-  if (!Number.isInteger(n) || n < 0 || n > 5) {
-    throw new RangeError(`down_ratio ${downRatio} is not supported by the built-in network (use 1, 2, 4, 8, 16 or 32)`);
-  }
-  return n;
+export interface Network {
+  readonly spec: NetworkSpec;
+  /** The network's identity recorded in checkpoints (e.g. centerfusion-dla_34-v1). */
+  readonly name: string;
+  /** Every parameter and buffer, in checkpoint order. */
+  readonly defs: ParamDef[];
+  /** Trainable variables by name. */
+  readonly params: Map<string, tf.Variable>;
+  /** Trainable variables and buffers (batch-norm running statistics) by name, in defs order. */
+  readonly state: Map<string, tf.Variable>;
+  /** Training mode (batch statistics in batch norm) or evaluation mode (running statistics). */
+  training: boolean;
+  variables(): tf.Variable[];
+  /** Raw head outputs (logits), NHWC [batch, output_h, output_w, channels] per head. */
+  forward(images: tf.Tensor4D, pcHm?: tf.Tensor4D): Record<string, tf.Tensor4D>;
+  /** The backbone features and the primary heads' outputs. */
+  forwardFirstStage(images: tf.Tensor4D): FirstStage;
+  /** The secondary heads on [features, pc_hm]; empty without secondary heads. */
+  forwardSecondStage(features: tf.Tensor4D, pcHm: tf.Tensor4D): Record<string, tf.Tensor4D>;
+  dispose(): void;
 }
 
-/** Layer plan and parameter list for a spec (pure: no tensors). */
-export function planNetwork(spec: NetworkSpec): { defs: ParamDef[]; backbone: ConvLayer[]; heads: HeadPlan[] } {
-  const defs: ParamDef[] = [];
-  const addConv = (prefix: string, kernel: number, cin: number, cout: number, stride: number, init: InitKind, biasInit: InitKind): ConvLayer => {
-    const fanIn = kernel * kernel * cin;
-    defs.push({ name: `${prefix}.weight`, shape: [kernel, kernel, cin, cout], fanIn, init });
-    defs.push({ name: `${prefix}.bias`, shape: [cout], fanIn, init: biasInit });
-    return { weight: `${prefix}.weight`, bias: `${prefix}.bias`, stride, kernel };
-  };
-
-  const backbone: ConvLayer[] = [];
-  const down = stridedLayers(spec.downRatio);
-  let channels = 3;
-  backbone.push(addConv('base.conv0', 3, channels, TINY_STEM_CHANNELS, down >= 1 ? 2 : 1, 'he', 'zero'));
-  channels = TINY_STEM_CHANNELS;
-  for (let i = 1; i < down; i++) {
-    backbone.push(addConv(`base.conv${i}`, 3, channels, TINY_FEATURE_CHANNELS, 2, 'he', 'zero'));
-    channels = TINY_FEATURE_CHANNELS;
-  }
-  backbone.push(addConv(`base.conv${Math.max(down, 1)}`, 3, channels, TINY_FEATURE_CHANNELS, 1, 'he', 'zero'));
-  channels = TINY_FEATURE_CHANNELS;
-
+/** Plans the heads of a spec on `featureChannels` backbone channels. */
+function planHeads(plan: ParamPlan, spec: NetworkSpec, featureChannels: number): HeadPlan[] {
+  const secondary = new Set(spec.secondaryHeads ?? []);
+  const kernel = spec.headKernel ?? 3;
   const heads: HeadPlan[] = [];
   for (const [name, outChannels] of Object.entries(spec.heads)) {
-    const widths = tinyHeadWidths(spec.headConv[name] ?? []);
-    const hidden: ConvLayer[] = [];
-    let cin = channels;
+    const isSecondary = secondary.has(name);
+    const widths = spec.headConv[name] ?? [];
+    const isHm = name.includes('hm');
+    const layers: ConvLayer[] = [];
+    let cin = featureChannels + (isSecondary ? PC_FEAT_CHANNELS : 0);
     widths.forEach((w, j) => {
-      hidden.push(addConv(`${name}.${2 * j}`, 3, cin, w, 1, 'torch', name === 'hm' ? 'torch' : 'zero'));
+      layers.push(plan.conv(`${name}.${2 * j}`, j === 0 ? kernel : 1, cin, w, 1, 'torch', isHm ? 'torch' : 'zero'));
       cin = w;
     });
-    const out = addConv(`${name}.${2 * widths.length}`, 1, cin, outChannels, 1, 'torch', name === 'hm' ? 'prior' : 'zero');
-    heads.push({ name, hidden, out });
+    const depthPrior = spec.depthPrior !== undefined && (name === 'dep' || name === 'dep_sec');
+    layers.push(plan.conv(`${name}.${2 * widths.length}`, 1, cin, outChannels, 1, 'torch', isHm ? 'prior' : depthPrior ? 'depth' : 'zero'));
+    heads.push({ name, secondary: isSecondary, layers });
   }
-  return { defs, backbone, heads };
+  return heads;
 }
 
-/** Initial values of one parameter, drawn from `rng` (PyTorch-like fan-in uniform ranges). */
-function initialValues(def: ParamDef, rng: Rng, priorBias: number): Float32Array {
-  const size = def.shape.reduce((a, b) => a * b, 1);
-  const values = new Float32Array(size);
-  if (def.init === 'zero') return values;
-  if (def.init === 'prior') return values.fill(priorBias);
-  // 'he': uniform with variance 2/fan_in (ReLU gain); 'torch': PyTorch's default conv init,
-  // uniform in ±1/sqrt(fan_in).
-  const bound = def.init === 'he' ? Math.sqrt(6 / def.fanIn) : 1 / Math.sqrt(def.fanIn);
-  for (let i = 0; i < size; i++) values[i] = (rng.next() * 2 - 1) * bound;
-  return values;
-}
-
-export class TinyCenterNet {
+export class CenterFusionNetwork implements Network {
   readonly spec: NetworkSpec;
+  readonly name: string;
   readonly defs: ParamDef[];
-  /** Variables in definition order (the checkpoint's order). */
-  readonly params = new Map<string, tf.Variable>();
-  private readonly backbone: ConvLayer[];
-  private readonly headPlans: HeadPlan[];
+  readonly params: Map<string, tf.Variable>;
+  readonly state: Map<string, tf.Variable>;
+  training = true;
+  private readonly backbone: Backbone;
+  private readonly heads: HeadPlan[];
 
-  constructor(spec: NetworkSpec, rng: Rng) {
+  constructor(spec: NetworkSpec, rng: Rng, name: string, backboneFactory: BackboneFactory) {
     this.spec = spec;
-    const plan = planNetwork(spec);
+    this.name = name;
+    const plan = new ParamPlan();
+    this.backbone = backboneFactory(plan, spec.downRatio);
+    this.heads = planHeads(plan, spec, this.backbone.outChannels);
     this.defs = plan.defs;
-    this.backbone = plan.backbone;
-    this.headPlans = plan.heads;
-    for (const def of this.defs) {
-      const value = tf.tensor(initialValues(def, rng, spec.priorBias), def.shape, 'float32');
-      this.params.set(def.name, tf.variable(value, true));
-      value.dispose();
-    }
+    const set = createParams(this.defs, rng, spec.priorBias, spec.depthPrior !== undefined ? -Math.log(spec.depthPrior) : 0);
+    this.params = set.params;
+    this.state = set.state;
   }
 
-  /** The trainable variables, in definition order. */
   variables(): tf.Variable[] {
     return [...this.params.values()];
   }
 
-  private p(name: string): tf.Variable {
-    const v = this.params.get(name);
+  private readonly lookup = (name: string): tf.Variable => {
+    const v = this.state.get(name);
     if (!v) throw new Error(`internal: no parameter ${name}`);
     return v;
+  };
+
+  private runHead(head: HeadPlan, x: tf.Tensor4D): tf.Tensor4D {
+    let h = x;
+    head.layers.forEach((layer, j) => {
+      h = conv(h, this.lookup(layer.weight), layer.bias ? this.lookup(layer.bias) : null, layer.stride);
+      if (j < head.layers.length - 1) h = tf.relu(h) as tf.Tensor4D;
+    });
+    return h;
   }
 
-  /** Raw head outputs (logits), NHWC [batch, output_h, output_w, channels] per head. */
-  forward(images: tf.Tensor4D): Record<string, tf.Tensor4D> {
-    let h = images;
-    for (const layer of this.backbone) {
-      h = tf.relu(conv2d(h, this.p(layer.weight), this.p(layer.bias), layer.stride)) as tf.Tensor4D;
-    }
-    const features = h;
-    // Every head's first 3×3 layer reads the same features: gather their patches once.
-    let shared: Patches | undefined;
+  hasSecondaryHeads(): boolean {
+    return this.heads.some((h) => h.secondary);
+  }
+
+  forwardFirstStage(images: tf.Tensor4D): FirstStage {
+    const features = this.backbone.forward(images, this.lookup, this.training);
     const outputs: Record<string, tf.Tensor4D> = {};
-    for (const hp of this.headPlans) {
-      let x = features;
-      hp.hidden.forEach((layer, j) => {
-        if (j === 0) {
-          shared ??= im2col(features, layer.kernel, 1);
-          x = tf.relu(convPatches(shared, this.p(layer.weight), this.p(layer.bias))) as tf.Tensor4D;
-        } else {
-          x = tf.relu(conv2d(x, this.p(layer.weight), this.p(layer.bias), 1)) as tf.Tensor4D;
-        }
-      });
-      outputs[hp.name] = conv1x1(x, this.p(hp.out.weight), this.p(hp.out.bias));
+    for (const head of this.heads) if (!head.secondary) outputs[head.name] = this.runHead(head, features);
+    return { features, outputs };
+  }
+
+  forwardSecondStage(features: tf.Tensor4D, pcHm: tf.Tensor4D): Record<string, tf.Tensor4D> {
+    const outputs: Record<string, tf.Tensor4D> = {};
+    if (!this.hasSecondaryHeads()) return outputs;
+    const [b, h, w] = features.shape;
+    if (pcHm.shape[0] !== b || pcHm.shape[1] !== h || pcHm.shape[2] !== w || pcHm.shape[3] !== PC_FEAT_CHANNELS) {
+      throw new Error(`pc_hm has shape [${pcHm.shape.join(', ')}], the network needs [${b}, ${h}, ${w}, ${PC_FEAT_CHANNELS}]`);
     }
+    const fused = tf.concat([features, pcHm], 3) as tf.Tensor4D;
+    for (const head of this.heads) if (head.secondary) outputs[head.name] = this.runHead(head, fused);
     return outputs;
   }
 
+  forward(images: tf.Tensor4D, pcHm?: tf.Tensor4D): Record<string, tf.Tensor4D> {
+    const first = this.forwardFirstStage(images);
+    if (!this.hasSecondaryHeads()) return first.outputs;
+    const [b, h, w] = first.features.shape;
+    const pc = pcHm ?? (tf.zeros([b, h, w, PC_FEAT_CHANNELS]) as tf.Tensor4D);
+    return { ...first.outputs, ...this.forwardSecondStage(first.features, pc) };
+  }
+
   dispose(): void {
-    for (const v of this.params.values()) v.dispose();
+    for (const v of this.state.values()) v.dispose();
+    this.state.clear();
     this.params.clear();
   }
 }
