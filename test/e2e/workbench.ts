@@ -3,7 +3,7 @@
  * save a screenshot) and locators for the workbench's sidebar panes and tree rows
  * (selectors verified on VS Code 1.100 in code-server).
  */
-import type { Locator, Page } from 'playwright-core';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
 
 export class Steps {
   /** Set once any step has thrown: after() saves failure artifacts then. */
@@ -35,4 +35,43 @@ export function rowByLabel(scope: Locator, label: string): Locator {
   return scope.locator('.monaco-list-row[role="treeitem"]').filter({
     has: scope.page().locator('.label-name', { hasText: new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`, 'i') }),
   });
+}
+
+/** Polls `probe` until it returns a non-undefined value or `ms` pass; `describe` explains a timeout. */
+export async function until<T>(ms: number, probe: () => Promise<T | undefined>, describe: () => Promise<string>, everyMs = 300): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(await describe());
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** The page inside the newest webview of the extension (VS Code nests it: outer iframe, then #active-frame). */
+export function webviewFrame(p: Page, extensionId: string): FrameLocator {
+  return p
+    .frameLocator(`iframe.webview.ready[src*="extensionId=${extensionId}"]`)
+    .last()
+    .frameLocator('iframe#active-frame');
+}
+
+/** Runs a command from the command palette by its full title, e.g. "Developer: Reload Window". */
+export async function runCommand(p: Page, title: string): Promise<void> {
+  const widget = p.locator('.quick-input-widget');
+  const input = widget.locator('input.input');
+  // F1 toggles: close whatever quick input is open first, then open the palette (a busy
+  // workbench may miss the first key press).
+  await until(20_000, async () => {
+    if (await input.isVisible()) return true;
+    await p.keyboard.press('Escape');
+    await p.keyboard.press('F1');
+    await input.waitFor({ state: 'visible', timeout: 3000 });
+    return true;
+  }, async () => 'the command palette did not open');
+  await input.fill(`>${title}`);
+  const item = widget.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  await item.waitFor({ state: 'visible', timeout: 10_000 });
+  await p.keyboard.press('Enter');
+  await input.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
 }

@@ -62,8 +62,10 @@ test('page → host: ready and checkpoint actions; others rejected', () => {
 });
 
 test('saved state: checked, bad fields defaulted', () => {
-  assert.deepEqual(checkDashboardState({ runId: 'a', smoothing: 0.5, logScale: true }), { runId: 'a', smoothing: 0.5, logScale: true });
-  assert.deepEqual(checkDashboardState({ runId: 'a', smoothing: 7 }), { runId: 'a', smoothing: 0, logScale: false });
+  assert.deepEqual(checkDashboardState({ runId: 'a', smoothing: 0.5, logScale: true, focusEpoch: 3, tpError: 'AVE' }), { runId: 'a', smoothing: 0.5, logScale: true, focusEpoch: 3, tpError: 'AVE' });
+  // An older page's state (no focus, no TP choice) and bad fields read as defaults.
+  assert.deepEqual(checkDashboardState({ runId: 'a', smoothing: 7 }), { runId: 'a', smoothing: 0, logScale: false, focusEpoch: null, tpError: 'ATE' });
+  assert.deepEqual(checkDashboardState({ runId: 'a', focusEpoch: 1.5, tpError: 'rm' }), { runId: 'a', smoothing: 0, logScale: false, focusEpoch: null, tpError: 'ATE' });
   assert.equal(checkDashboardState({ smoothing: 0.5 }), undefined);
   assert.equal(checkDashboardState('x'), undefined);
 });
@@ -92,4 +94,27 @@ test('comparison: differing options, and the compare messages checked', async ()
   assert.equal(checkCompareToHost({ type: 'open', path: '/etc' }).ok, false);
   assert.deepEqual(checkCompareState({ runIds: ['a', 'b'] }), { runIds: ['a', 'b'], logScale: false });
   assert.equal(checkCompareState({ runIds: [] }), undefined);
+});
+
+test('focus messages, snapshot focusEpoch and per-class TP errors are checked', () => {
+  assert.equal(checkHostToDashboard({ type: 'focus', epoch: 2 }).ok, true);
+  assert.equal(checkHostToDashboard({ type: 'focus', epoch: null }).ok, true);
+  for (const bad of [{ type: 'focus', epoch: '2' }, { type: 'focus', epoch: 2.5 }, { type: 'focus' }]) {
+    const r = checkHostToDashboard(bad);
+    assert.equal(r.ok, false, JSON.stringify(bad));
+    if (!r.ok) assert.match(r.reason, /focus\.epoch/);
+  }
+  const evalPoint = { NDS: 0.1, mAP: 0.05, mATE: 1, mASE: 1, mAOE: 1, mAVE: null, mAAE: 1, ap: { car: 0.2 } };
+  const snap = (extra: Record<string, unknown>, tp?: unknown): unknown => ({
+    type: 'snapshot', header, iters: [], checkpoints: [], actions: [],
+    epochs: [{ epoch: 1, lr: null, train: {}, val: null, eval: tp === undefined ? evalPoint : { ...evalPoint, tp } }],
+    ...extra,
+  });
+  assert.equal(checkHostToDashboard(snap({ focusEpoch: 1 }, { car: { ATE: 0.5, ASE: null, AOE: 1, AVE: 1, AAE: 1 } })).ok, true);
+  const badFocus = checkHostToDashboard(snap({ focusEpoch: 'x' }));
+  assert.equal(badFocus.ok, false);
+  if (!badFocus.ok) assert.match(badFocus.reason, /focusEpoch/);
+  const badTp = checkHostToDashboard(snap({ focusEpoch: null }, { car: { ATE: 'far' } }));
+  assert.equal(badTp.ok, false);
+  if (!badTp.ok) assert.match(badTp.reason, /eval\.tp/);
 });

@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { RunStore } from '../../src/extension/runs/runStore';
 import { DashboardTracker, headerOf } from '../../src/extension/dashboard/model';
 import { checkHostToDashboard } from '../../src/shared/webview/dashboard';
+import { dashboardTarget } from '../../src/extension/dashboard/target';
+import { planResume } from '../../src/extension/dashboard/resumeArgs';
+import * as path from 'node:path';
 import type { RunEvent } from '../../src/shared/protocol/types';
 
 const t = (s: number): string => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
@@ -102,4 +105,50 @@ test('seed: the newest epoch\'s iteration points come back from the events (fini
   tracker.seed(store.get('r1')!, iters);
   const snap = tracker.snapshot(store.get('r1')!, []);
   assert.deepEqual(snap.iters.map((p) => [p.epoch, p.iter]), [[2, 1], [2, 2], [2, 3], [2, 4]]);
+});
+
+test('per-class TP errors reach the page; the snapshot carries the epoch to highlight', () => {
+  const store = new RunStore();
+  start(store);
+  store.apply({ ...base, type: 'eval', t: t(12), epoch: 1, metrics: { mAP: 0.1, mATE: 1, mASE: 1, mAOE: 1, mAVE: 1, mAAE: 1, NDS: 0.2, per_class: {
+    car: { AP: 0.3, ATE: 0.4, ASE: 0.2, AOE: 0.9, AVE: 1.1, AAE: 0.05 },
+    barrier: { AP: 0.1, ATE: 0.6, ASE: 0.3, AOE: 1.2, AVE: null, AAE: null },
+  } } } as RunEvent);
+  const tracker = new DashboardTracker();
+  const snap = tracker.snapshot(store.get('r1')!, ['copyPath'], 1);
+  assert.equal(checkHostToDashboard(snap).ok, true);
+  assert.equal(snap.focusEpoch, 1);
+  const ev = snap.epochs[0]?.eval;
+  assert.deepEqual(ev?.tp?.['car'], { ATE: 0.4, ASE: 0.2, AOE: 0.9, AVE: 1.1, AAE: 0.05 });
+  assert.deepEqual(ev?.tp?.['barrier'], { ATE: 0.6, ASE: 0.3, AOE: 1.2, AVE: null, AAE: null });
+  assert.equal(new DashboardTracker().snapshot(store.get('r1')!, []).focusEpoch, null);
+});
+
+test('openDashboard arguments: run id, run id + epoch (epoch rows), tree nodes; nothing else', () => {
+  assert.deepEqual(dashboardTarget('r1'), { runId: 'r1', epoch: null });
+  assert.deepEqual(dashboardTarget('r1', 3), { runId: 'r1', epoch: 3 });
+  // A context menu passes the selection as the second argument, not an epoch.
+  assert.deepEqual(dashboardTarget('r1', [{ kind: 'run', runId: 'r1' }]), { runId: 'r1', epoch: null });
+  assert.deepEqual(dashboardTarget({ kind: 'epoch', runId: 'r2', epoch: 2 }), { runId: 'r2', epoch: 2 });
+  assert.deepEqual(dashboardTarget({ kind: 'run', runId: 'r2' }, []), { runId: 'r2', epoch: null });
+  for (const bad of [undefined, '', 42, { kind: 'group', name: 'demo' }, { kind: 'run' }, { kind: 'epoch', runId: 7, epoch: 1 }]) {
+    assert.equal(dashboardTarget(bad), undefined, JSON.stringify(bad));
+  }
+});
+
+test('Resume from here: the run\'s own options with --resume --load_model <checkpoint>, --eval cleared', () => {
+  const argv = ['--root-dir', '/ws', '--run-id', 'r9', 'ddd', '--dataset', 'synthetic', '--exp_id', 'demo', '--num_epochs', '5', '--lr', '0.001'];
+  const plan = planResume({ argv }, 'exp/ddd/demo/model_3.ckpt');
+  assert.equal(plan.task, 'ddd');
+  assert.equal(plan.exp_id, 'demo');
+  assert.equal(plan.num_epochs, 5);
+  assert.equal(plan.args[0], 'ddd');
+  assert.ok(!plan.args.includes('--root-dir') && !plan.args.includes('--run-id'), plan.args.join(' '));
+  assert.ok(plan.args.includes('--resume'), plan.args.join(' '));
+  const i = plan.args.indexOf('--load_model');
+  assert.equal(plan.args[i + 1], path.resolve('exp/ddd/demo/model_3.ckpt'));
+  assert.ok(!plan.args.includes('--eval'));
+  assert.equal(plan.args[plan.args.indexOf('--lr') + 1], '0.001');
+  assert.throws(() => planResume({}, 'x.ckpt'), /records no options/);
+  assert.throws(() => planResume({ argv: ['ddd', '--eval'] }, 'x.ckpt'), /evaluation/);
 });

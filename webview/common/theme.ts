@@ -21,6 +21,10 @@ export interface ChartTheme {
   series: string[];
   /** True in high-contrast themes (draw thicker lines, no fills). */
   highContrast: boolean;
+  /** A highlight colour (focus border) for marks such as a selected epoch. */
+  focus: string;
+  /** Background of hover boxes (tooltips) on canvases. */
+  hoverBackground: string;
 }
 
 const SERIES_VARS = [
@@ -49,6 +53,8 @@ export function chartTheme(): ChartTheme {
     fontSize: Number.parseFloat(cssVar('--vscode-font-size', '13')) || 13,
     series: series.length > 0 ? series : [foreground],
     highContrast: cls.contains('vscode-high-contrast') || cls.contains('vscode-high-contrast-light'),
+    focus: cssVar('--vscode-focusBorder', foreground),
+    hoverBackground: cssVar('--vscode-editorHoverWidget-background', cssVar('--vscode-editorWidget-background', cssVar('--vscode-editor-background'))),
   };
 }
 

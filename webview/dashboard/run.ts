@@ -5,11 +5,16 @@
  * setState, together with the run id the serializer needs after a reload.
  */
 
-import { Chart, registerables, type ChartDataset, type ScatterDataPoint } from 'chart.js';
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import { Chart, registerables, type ChartDataset, type Plugin, type ScatterDataPoint } from 'chart.js';
 import {
   checkDashboardState,
   checkHostToDashboard,
   emaSmooth,
+  TP_ERRORS,
   type CheckpointAction,
   type CheckpointRow,
   type DashboardHeader,
@@ -31,23 +36,26 @@ export function startRunPage(): void {
     (v: unknown): v is DashboardState => checkDashboardState(v) !== undefined,
   );
 
-  function initialRunId(): string {
+  function initialState(): DashboardState | undefined {
     const el = document.getElementById('initial-state');
     try {
-      const parsed: unknown = JSON.parse(el?.textContent ?? 'null');
-      return checkDashboardState(parsed)?.runId ?? '';
+      return checkDashboardState(JSON.parse(el?.textContent ?? 'null'));
     } catch {
-      return '';
+      return undefined;
     }
   }
 
-  const saved = api.getState();
-  const state: DashboardState = saved ?? { runId: initialRunId(), smoothing: 0.6, logScale: false };
+  // The saved state wins (the user's smoothing, log scale and highlight survive hiding and
+  // reloads); it is normalised, since it may come from an older version of this page.
+  const state: DashboardState = checkDashboardState(api.getState()) ??
+    initialState() ?? { runId: '', smoothing: 0.6, logScale: false, focusEpoch: null, tpError: 'ATE' };
   api.setState(state);
 
   // ---------------------------------------------------------------------------------------------
   // data held by the page
 
+  /** Running-loss points the page keeps (the host sends at most 2,000 at once). */
+  const MAX_PAGE_ITERS = 4000;
   let header: DashboardHeader | undefined;
   const epochs = new Map<number, EpochPoint>();
   let iters: IterPoint[] = [];
@@ -73,24 +81,56 @@ export function startRunPage(): void {
   const smoothInput = el('input', { id: 'smoothing', type: 'range', min: '0', max: '0.99', step: '0.01' });
   smoothInput.value = String(state.smoothing);
   const smoothValue = el('span', { id: 'smoothing-value', class: 'muted' }, state.smoothing.toFixed(2));
-  const logLabel = el('label', { for: 'log-scale' });
-  const logInput = el('input', { id: 'log-scale', type: 'checkbox' });
+  const logInput = document.createElement('vscode-checkbox');
+  logInput.id = 'log-scale';
+  logInput.label = 'Log scale (losses, LR)';
   logInput.checked = state.logScale;
-  logLabel.append(logInput, document.createTextNode(' Log scale'));
   smoothLabel.append(smoothInput);
-  controls.append(smoothLabel, smoothValue, logLabel);
+  controls.append(smoothLabel, smoothValue, logInput);
 
+  const focusSection = el('section', { id: 'focus', class: 'focus', hidden: '' });
   const grid = el('div', { class: 'charts' });
   const checkpointSection = el('section', { class: 'checkpoints' });
   checkpointSection.append(el('h2', {}, 'Checkpoints'));
   const checkpointTable = el('table', { id: 'checkpoints' });
   checkpointSection.append(checkpointTable);
-  root.append(headerEl, messageEl, controls, grid, checkpointSection);
+  root.append(headerEl, messageEl, controls, focusSection, grid, checkpointSection);
+
+  // Read-only test hooks: how many messages and iteration points the page received.
+  let messagesReceived = 0;
+  let itersReceived = 0;
+  function markReceived(iterCount: number): void {
+    messagesReceived++;
+    itersReceived += iterCount;
+    root.setAttribute('data-messages', String(messagesReceived));
+    root.setAttribute('data-iters-received', String(itersReceived));
+  }
 
   // ---------------------------------------------------------------------------------------------
   // charts
 
   type SeriesMap = Map<string, ScatterDataPoint[]>;
+
+  /** Draws a vertical line at the highlighted epoch on the per-epoch charts. */
+  const focusLine: Plugin<'line'> = {
+    id: 'cfFocusLine',
+    afterDatasetsDraw(chart) {
+      if (state.focusEpoch === null) return;
+      const x = chart.scales['x']?.getPixelForValue(state.focusEpoch);
+      const area = chart.chartArea;
+      if (x === undefined || !Number.isFinite(x) || x < area.left || x > area.right) return;
+      const ctx = chart.ctx;
+      ctx.save();
+      ctx.strokeStyle = theme.focus;
+      ctx.lineWidth = 2;
+      ctx.setLineDash([4, 3]);
+      ctx.beginPath();
+      ctx.moveTo(x, area.top);
+      ctx.lineTo(x, area.bottom);
+      ctx.stroke();
+      ctx.restore();
+    },
+  };
 
   interface ChartBox {
     id: string;
@@ -105,9 +145,11 @@ export function startRunPage(): void {
   let theme: ChartTheme = chartTheme();
   const charts: ChartBox[] = [];
 
-  function makeChart(id: string, title: string, xLabel: string, opts: { smooth: boolean; log: boolean }, build: () => SeriesMap): ChartBox {
+  function makeChart(id: string, title: string, xLabel: string, opts: { smooth: boolean; log: boolean; extra?: HTMLElement }, build: () => SeriesMap): ChartBox {
     const box = el('figure', { class: 'chart', id: `chart-${id}`, 'data-points': '0', 'data-series': '0' });
     const caption = el('figcaption', {}, title);
+    if (opts.extra !== undefined) caption.append(' ', opts.extra);
+    const perEpoch = xLabel === 'epoch';
     const canvas = el('canvas', { 'aria-label': title, role: 'img' });
     const holder = el('div', { class: 'canvas-holder' });
     holder.append(canvas);
@@ -116,7 +158,16 @@ export function startRunPage(): void {
     const chart = new Chart<'line', ScatterDataPoint[]>(canvas, {
       type: 'line',
       data: { datasets: [] },
+      plugins: perEpoch ? [focusLine] : [],
       options: {
+        // A click on a per-epoch chart highlights the nearest epoch.
+        onClick: perEpoch
+          ? (event, elements, c) => {
+              if (elements.length === 0 || event.x === null) return;
+              const x = c.scales['x']?.getValueForPixel(event.x);
+              if (x !== undefined && Number.isFinite(x)) setFocus(Math.round(x));
+            }
+          : undefined,
         animation: false,
         responsive: true,
         maintainAspectRatio: false,
@@ -126,6 +177,8 @@ export function startRunPage(): void {
         interaction: { mode: 'nearest', axis: 'x', intersect: false },
         plugins: {
           legend: { position: 'bottom', labels: { boxWidth: 10 } },
+          // Long series (the running losses of a big epoch) are drawn from at most ~800 samples.
+          decimation: { enabled: true, algorithm: 'lttb', samples: 800, threshold: 1000 },
           tooltip: {
             callbacks: { label: (ctx) => `${ctx.dataset.label ?? ''}: ${formatNumber(ctx.parsed.y)}` },
           },
@@ -205,6 +258,25 @@ export function startRunPage(): void {
     for (const e of sortedEpochs()) if (e.eval !== null) for (const [k, v] of Object.entries(e.eval.ap)) push(m, k, e.epoch, v);
     return m;
   });
+  const tpSelect = document.createElement('vscode-single-select');
+  tpSelect.id = 'tp-error';
+  tpSelect.setAttribute('aria-label', 'TP error shown per class');
+  for (const [key, name] of TP_ERRORS) {
+    const option = document.createElement('vscode-option');
+    option.value = key;
+    option.textContent = `${key} (${name})`;
+    if (key === state.tpError) option.selected = true;
+    tpSelect.append(option);
+  }
+  makeChart('tp-class', 'TP error per class', 'epoch', { smooth: false, log: false, extra: tpSelect }, () => {
+    const m: SeriesMap = new Map();
+    for (const e of sortedEpochs()) {
+      const tp = e.eval?.tp;
+      if (tp === undefined) continue;
+      for (const [cls, errors] of Object.entries(tp)) push(m, cls, e.epoch, errors[state.tpError]);
+    }
+    return m;
+  });
 
   function styleChart(c: ChartBox): void {
     const o = c.chart.options;
@@ -220,6 +292,14 @@ export function startRunPage(): void {
     }
     const y = o.scales?.y;
     if (y !== undefined) y.type = c.log && state.logScale ? 'logarithmic' : 'linear';
+    const tooltip = o.plugins?.tooltip;
+    if (tooltip !== undefined) {
+      tooltip.backgroundColor = theme.hoverBackground;
+      tooltip.titleColor = theme.foreground;
+      tooltip.bodyColor = theme.foreground;
+      tooltip.borderColor = theme.grid;
+      tooltip.borderWidth = 1;
+    }
   }
 
   function renderChart(c: ChartBox): void {
@@ -254,7 +334,9 @@ export function startRunPage(): void {
     c.box.setAttribute('data-points', String(points));
     c.box.setAttribute('data-series', String(datasets.length));
     c.box.classList.toggle('empty', points === 0);
+    c.box.setAttribute('data-drawn', String(++drawCount));
   }
+  let drawCount = 0;
 
   let renderQueued = false;
   const dirty = new Set<string>();
@@ -326,6 +408,73 @@ export function startRunPage(): void {
     resume: 'Resume from here',
   };
 
+  // ---------------------------------------------------------------------------------------------
+  // the highlighted epoch
+
+  function setFocus(epoch: number | null): void {
+    state.focusEpoch = epoch;
+    api.setState(state);
+    renderFocus();
+    renderCheckpoints();
+    invalidate(charts.filter((c) => c.id !== 'iter').map((c) => c.id));
+  }
+
+  function renderFocus(): void {
+    const epoch = state.focusEpoch;
+    root.setAttribute('data-focus-epoch', epoch === null ? '' : String(epoch));
+    focusSection.textContent = '';
+    if (epoch === null) {
+      focusSection.hidden = true;
+      return;
+    }
+    focusSection.hidden = false;
+    const e = epochs.get(epoch);
+    const head = el('div', { class: 'focus-head' });
+    const clear = document.createElement('vscode-button');
+    clear.id = 'focus-clear';
+    clear.secondary = true;
+    clear.title = 'Clear the highlight';
+    clear.textContent = 'Clear';
+    clear.addEventListener('click', () => setFocus(null));
+    head.append(el('h2', {}, `Epoch ${epoch}`), clear);
+    focusSection.append(head);
+    if (e === undefined) {
+      focusSection.append(el('p', { class: 'muted' }, 'No numbers for this epoch yet.'));
+      return;
+    }
+    const facts = el('p', { class: 'fields' });
+    facts.append(field('LR', formatNumber(e.lr), 'focus-lr'));
+    if (e.eval !== null) {
+      facts.append(field('NDS', formatNumber(e.eval.NDS), 'focus-nds'), field('mAP', formatNumber(e.eval.mAP), 'focus-map'));
+      for (const [key] of TP_ERRORS) facts.append(field(`m${key}`, formatNumber(e.eval[`m${key}`]), `focus-m${key.toLowerCase()}`));
+    }
+    focusSection.append(facts);
+    const names = [...new Set([...Object.keys(e.train), ...Object.keys(e.val ?? {})])];
+    if (names.length > 0) {
+      const table = el('table', { class: 'focus-losses' });
+      const hr = el('tr');
+      hr.append(el('th', {}, 'loss'));
+      for (const n of names) hr.append(el('th', {}, n));
+      table.append(hr);
+      const rows: [string, Record<string, Num> | null][] = [['train', e.train], ['val', e.val]];
+      for (const [label, stats] of rows) {
+        if (stats === null) continue;
+        const tr = el('tr');
+        tr.append(el('th', {}, label));
+        for (const n of names) tr.append(el('td', {}, formatNumber(stats[n])));
+        table.append(tr);
+      }
+      focusSection.append(table);
+    }
+  }
+
+  // One formatter for every row (toLocaleString builds one per call: slow for 200 rows).
+  const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'medium' });
+  function timeText(iso: string): string {
+    const d = new Date(iso);
+    return Number.isNaN(d.getTime()) ? iso : dateFormat.format(d);
+  }
+
   function renderCheckpoints(): void {
     checkpointTable.textContent = '';
     checkpointTable.setAttribute('data-rows', String(checkpoints.length));
@@ -337,13 +486,13 @@ export function startRunPage(): void {
     for (const t of ['File', 'Epoch', 'Kind', 'Size', 'Written', 'NDS', '']) head.append(el('th', {}, t));
     checkpointTable.append(head);
     for (const c of checkpoints) {
-      const tr = el('tr', { 'data-path': c.path });
+      const tr = el('tr', { 'data-path': c.path, class: c.epoch === state.focusEpoch ? 'focused' : '' });
       tr.append(
         el('td', { title: c.path }, c.name),
         el('td', {}, String(c.epoch)),
         el('td', {}, c.kind),
         el('td', {}, sizeText(c.sizeBytes)),
-        el('td', {}, new Date(c.t).toLocaleString()),
+        el('td', {}, timeText(c.t)),
         el('td', {}, formatNumber(c.nds)),
       );
       const cell = el('td', { class: 'actions' });
@@ -360,8 +509,21 @@ export function startRunPage(): void {
   // ---------------------------------------------------------------------------------------------
   // messages
 
+  /** Keeps the running-loss series bounded: every other point of the older half goes (as the host does). */
+  function thinIters(): void {
+    while (iters.length > MAX_PAGE_ITERS) {
+      const half = Math.floor(iters.length / 2);
+      iters = [...iters.slice(0, half).filter((_, i) => i % 2 === 0), ...iters.slice(half)];
+    }
+  }
+
   function apply(message: HostToDashboard): void {
+    markReceived(message.type === 'snapshot' || message.type === 'delta' ? message.iters.length : 0);
     switch (message.type) {
+      case 'focus':
+        setFocus(message.epoch);
+        if (message.epoch !== null) focusSection.scrollIntoView({ block: 'nearest' });
+        return;
       case 'error':
         messageEl.textContent = message.message;
         messageEl.className = 'error';
@@ -371,10 +533,15 @@ export function startRunPage(): void {
         epochs.clear();
         for (const e of message.epochs) epochs.set(e.epoch, e);
         iters = message.iters.slice();
+        thinIters();
         checkpoints = message.checkpoints;
         actions = message.actions;
         messageEl.textContent = '';
+        messageEl.className = 'muted';
+        if (message.focusEpoch !== null && message.focusEpoch !== undefined) state.focusEpoch = message.focusEpoch;
+        api.setState(state);
         renderHeader();
+        renderFocus();
         renderCheckpoints();
         invalidate(ALL);
         return;
@@ -383,13 +550,15 @@ export function startRunPage(): void {
         renderHeader();
         if (message.epochs.length > 0) {
           for (const e of message.epochs) epochs.set(e.epoch, e);
-          invalidate(['loss', 'lr', 'nds', 'tp', 'ap']);
+          invalidate(['loss', 'lr', 'nds', 'tp', 'ap', 'tp-class']);
+          if (state.focusEpoch !== null && message.epochs.some((e) => e.epoch === state.focusEpoch)) renderFocus();
         }
         if (message.iters.length > 0) {
           const first = message.iters[0];
           const current = iters[iters.length - 1];
           if (first !== undefined && current !== undefined && current.epoch !== first.epoch) iters = [];
-          iters.push(...message.iters);
+          for (const p of message.iters) iters.push(p);
+          thinIters();
           invalidate(['iter']);
         }
         if (message.checkpoints !== undefined) {
@@ -417,6 +586,11 @@ export function startRunPage(): void {
     api.setState(state);
     invalidate(charts.filter((c) => c.smooth).map((c) => c.id));
   });
+  tpSelect.addEventListener('change', () => {
+    state.tpError = TP_ERRORS.some(([k]) => k === tpSelect.value) ? tpSelect.value : 'ATE';
+    api.setState(state);
+    invalidate(['tp-class']);
+  });
   logInput.addEventListener('change', () => {
     state.logScale = logInput.checked;
     api.setState(state);
@@ -431,5 +605,6 @@ export function startRunPage(): void {
     if (header?.status === 'running') renderHeader();
   }, 1000);
 
+  renderFocus();
   api.postMessage({ type: 'ready' });
 }

@@ -15,7 +15,7 @@ import {
   type HostToCompare,
 } from '../../shared/webview/dashboard';
 import type { Run, RunStore } from '../runs/runStore';
-import { webviewHtml, webviewOptions } from '../webview/html';
+import { messageHtml, webviewHtml, webviewOptions } from '../webview/html';
 import { epochPoints, headerOf, runTitle } from './model';
 
 /** Options that differ between any two runs without meaning anything (paths, ids, times). */
@@ -118,7 +118,7 @@ export function registerCompare(deps: CompareDeps, commandId: string): vscode.Di
       deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown): Promise<void> => {
         const saved = checkCompareState(state);
         if (saved === undefined) {
-          panel.webview.html = '<!DOCTYPE html><html><body><p>This comparison could not be restored (no saved runs).</p></body></html>';
+          panel.webview.html = messageHtml('This comparison could not be restored (no saved runs).');
           return;
         }
         attach(panel, saved.runIds, deps);

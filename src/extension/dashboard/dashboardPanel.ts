@@ -21,16 +21,16 @@ import {
 } from '../../shared/webview/dashboard';
 import { COMMANDS } from '../ids';
 import type { Run, RunStore } from '../runs/runStore';
-import type { RunsNode } from '../views/runsTree';
 import { checkpointFile } from '../views/format';
 import { EVENTS_FILE } from '../runs/runRecord';
-import { webviewHtml, webviewOptions } from '../webview/html';
+import { messageHtml, webviewHtml, webviewOptions } from '../webview/html';
 import { registerCompare } from './comparePanel';
 import { DashboardTracker, runTitle } from './model';
+import { dashboardTarget } from './target';
+import { registerResume, RESUME_COMMAND, type ResumeDeps } from './resumeCommand';
 import { RunStatusBar } from './statusBar';
 
 export const OPEN_DASHBOARD_COMMAND = COMMANDS.openDashboard;
-const RESUME_COMMAND = 'centerfusion.resumeFromCheckpoint';
 /** Minimum milliseconds between two deltas to one panel. */
 const THROTTLE_MS = 250;
 
@@ -38,24 +38,36 @@ export interface DashboardDeps {
   extensionUri: vscode.Uri;
   store: RunStore;
   log: (line: string) => void;
+  /** What "Resume from here" needs to start the trainer; without it the action is not offered. */
+  resume?: Omit<ResumeDeps, 'store'>;
 }
 
 class DashboardPanel implements vscode.Disposable {
   private readonly tracker = new DashboardTracker();
   private readonly disposables: vscode.Disposable[] = [];
+  /** The page posted `ready` and has not been torn down since (hiding the panel destroys it). */
   private ready = false;
+  /** A snapshot went to the current page: from now on it gets deltas. */
+  private snapshotSent = false;
+  /** A snapshot is being prepared (reads the events file): changes wait for it. */
+  private snapshotting: Promise<void> | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastSent = 0;
   private disposed = false;
   /** Set while the page is ready but the run is not in the store yet (runs load after activation). */
   private awaitingRun = false;
+  private awaitTimer: ReturnType<typeof setTimeout> | undefined;
+  /** An epoch to highlight, asked for before the page could take it (sent with the next snapshot). */
+  private pendingFocus: number | null = null;
 
   constructor(
     readonly runId: string,
     readonly panel: vscode.WebviewPanel,
     private readonly deps: DashboardDeps,
     private readonly onDispose: () => void,
+    focusEpoch: number | null = null,
   ) {
+    this.pendingFocus = focusEpoch;
     panel.webview.options = webviewOptions(deps.extensionUri);
     const run = deps.store.get(runId);
     panel.title = run !== undefined ? `Dashboard: ${runTitle(run)}` : 'CenterFusion dashboard';
@@ -64,27 +76,46 @@ class DashboardPanel implements vscode.Disposable {
       script: 'dist/webview/dashboard.js',
       title: panel.title,
       styles: ['media/dashboard.css'],
-      state: { runId },
+      state: { runId, smoothing: 0.6, logScale: false, focusEpoch, tpError: 'ATE' },
     });
     this.disposables.push(
       panel.webview.onDidReceiveMessage((raw: unknown) => void this.receive(raw)),
       panel.onDidDispose(() => this.dispose()),
+      panel.onDidChangeViewState(() => {
+        // Without retainContextWhenHidden the page is destroyed while hidden; it posts `ready`
+        // again when shown and gets a fresh snapshot. Nothing is sent to a page that is gone.
+        if (!panel.visible) {
+          this.ready = false;
+          this.snapshotSent = false;
+        }
+      }),
       deps.store.onDidChange((id) => {
         if (id !== runId) return;
         const r = deps.store.get(runId);
         if (r === undefined) return;
-        if (this.awaitingRun) {
-          void this.sendSnapshot();
+        // Iteration points are collected even while the page is hidden (the store keeps only the latest).
+        this.tracker.observe(r);
+        this.retitle(r);
+        if (!this.ready) return;
+        if (!this.snapshotSent) {
+          if (this.snapshotting === undefined) void this.sendSnapshot();
           return;
         }
-        this.tracker.observe(r);
         this.schedule();
       }),
     );
   }
 
-  reveal(): void {
+  private retitle(run: Run): void {
+    const title = `Dashboard: ${runTitle(run)}`;
+    if (this.panel.title !== title) this.panel.title = title;
+  }
+
+  reveal(focusEpoch: number | null): void {
     this.panel.reveal();
+    if (focusEpoch === null) return;
+    if (this.ready && this.snapshotSent) this.post({ type: 'focus', epoch: focusEpoch });
+    else this.pendingFocus = focusEpoch;
   }
 
   private post(message: HostToDashboard): void {
@@ -98,26 +129,41 @@ class DashboardPanel implements vscode.Disposable {
 
   private available = { evaluate: false, resume: false };
 
-  private async sendSnapshot(): Promise<void> {
+  private sendSnapshot(): Promise<void> {
+    if (this.snapshotting !== undefined) return this.snapshotting;
+    this.snapshotting = this.prepareSnapshot()
+      .catch((err: unknown) => this.deps.log(`Dashboard ${this.runId}: ${err instanceof Error ? err.message : String(err)}`))
+      .finally(() => {
+        this.snapshotting = undefined;
+      });
+    return this.snapshotting;
+  }
+
+  private async prepareSnapshot(): Promise<void> {
     const all = await vscode.commands.getCommands(true);
     this.available = { evaluate: all.includes(COMMANDS.evaluateCheckpoint), resume: all.includes(RESUME_COMMAND) };
     const run = this.deps.store.get(this.runId);
     if (run === undefined) {
-      // Past runs are read after activation: wait for this one a little before giving up.
+      // Past runs are read after activation: the store's change event sends the snapshot when
+      // this one arrives; say so on the page only if it does not come at all.
       if (!this.awaitingRun) {
         this.awaitingRun = true;
-        setTimeout(() => {
-          if (this.awaitingRun && !this.disposed) {
+        this.awaitTimer = setTimeout(() => {
+          if (this.deps.store.get(this.runId) === undefined && !this.disposed) {
             this.post({ type: 'error', message: `Run ${this.runId} is not known in this window (its folder may have been removed).` });
           }
-        }, 10_000);
+        }, 15_000);
       }
       return;
     }
     this.awaitingRun = false;
+    this.retitle(run);
     await this.seedIterations(run);
+    if (!this.ready || this.disposed) return;
     const current = this.deps.store.get(this.runId) ?? run;
-    this.post(this.tracker.snapshot(current, this.actions()));
+    this.post(this.tracker.snapshot(current, this.actions(), this.pendingFocus));
+    this.pendingFocus = null;
+    this.snapshotSent = true;
     this.lastSent = Date.now();
   }
 
@@ -136,12 +182,12 @@ class DashboardPanel implements vscode.Disposable {
   }
 
   private schedule(): void {
-    if (!this.ready || this.disposed || this.timer !== undefined) return;
+    if (!this.ready || !this.snapshotSent || this.disposed || this.timer !== undefined) return;
     const wait = Math.max(0, THROTTLE_MS - (Date.now() - this.lastSent));
     this.timer = setTimeout(() => {
       this.timer = undefined;
       const run = this.deps.store.get(this.runId);
-      if (run === undefined) return;
+      if (run === undefined || !this.ready || !this.snapshotSent) return;
       this.post(this.tracker.delta(run));
       this.lastSent = Date.now();
     }, wait);
@@ -155,7 +201,9 @@ class DashboardPanel implements vscode.Disposable {
     }
     const message: DashboardToHost = checked.value;
     if (message.type === 'ready') {
+      // A (re)loaded page: whatever the previous page had is gone, so it gets a whole snapshot.
       this.ready = true;
+      this.snapshotSent = false;
       await this.sendSnapshot();
       return;
     }
@@ -191,6 +239,7 @@ class DashboardPanel implements vscode.Disposable {
     if (this.disposed) return;
     this.disposed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.awaitTimer !== undefined) clearTimeout(this.awaitTimer);
     for (const d of this.disposables) d.dispose();
     this.onDispose();
     this.panel.dispose();
@@ -202,10 +251,11 @@ export class DashboardManager implements vscode.Disposable {
 
   constructor(private readonly deps: DashboardDeps) {}
 
-  open(runId: string): void {
+  /** Opens (or reveals) the run's dashboard; `focusEpoch` highlights that epoch. */
+  open(runId: string, focusEpoch: number | null = null): void {
     const existing = this.panels.get(runId);
     if (existing !== undefined) {
-      existing.reveal();
+      existing.reveal(focusEpoch);
       return;
     }
     const run = this.deps.store.get(runId);
@@ -215,28 +265,23 @@ export class DashboardManager implements vscode.Disposable {
       vscode.ViewColumn.Active,
       { ...webviewOptions(this.deps.extensionUri), retainContextWhenHidden: false },
     );
-    this.adopt(runId, panel);
+    this.adopt(runId, panel, focusEpoch);
   }
 
-  adopt(runId: string, panel: vscode.WebviewPanel): void {
+  /** Takes over a panel (a new one, or one VS Code restored after a reload). */
+  adopt(runId: string, panel: vscode.WebviewPanel, focusEpoch: number | null = null): void {
+    const previous = this.panels.get(runId);
     const p = new DashboardPanel(runId, panel, this.deps, () => {
       if (this.panels.get(runId) === p) this.panels.delete(runId);
-    });
+    }, focusEpoch);
+    // Two restored panels of one run: the newest is the one `open` reveals; both keep working.
+    if (previous !== undefined) this.deps.log(`Dashboard ${runId}: a second panel of this run was restored`);
     this.panels.set(runId, p);
   }
 
   dispose(): void {
     for (const p of [...this.panels.values()]) p.dispose();
   }
-}
-
-function runIdOf(arg: unknown): string | undefined {
-  if (typeof arg === 'string') return arg;
-  if (typeof arg === 'object' && arg !== null) {
-    const node = arg as Partial<RunsNode> & { runId?: unknown };
-    if ((node.kind === 'run' || node.kind === 'epoch') && typeof node.runId === 'string') return node.runId;
-  }
-  return undefined;
 }
 
 async function pickRun(store: RunStore): Promise<string | undefined> {
@@ -259,15 +304,21 @@ export function registerDashboard(deps: DashboardDeps): vscode.Disposable[] {
     manager,
     new RunStatusBar(deps.store, OPEN_DASHBOARD_COMMAND),
     ...registerCompare(deps, COMMANDS.compareRuns),
-    vscode.commands.registerCommand(OPEN_DASHBOARD_COMMAND, async (arg?: unknown) => {
-      const runId = runIdOf(arg) ?? (await pickRun(deps.store));
+    ...(deps.resume !== undefined ? [registerResume({ ...deps.resume, store: deps.store })] : []),
+    vscode.commands.registerCommand(OPEN_DASHBOARD_COMMAND, async (arg?: unknown, second?: unknown) => {
+      const target = dashboardTarget(arg, second);
+      if (target !== undefined) {
+        manager.open(target.runId, target.epoch);
+        return;
+      }
+      const runId = await pickRun(deps.store);
       if (runId !== undefined) manager.open(runId);
     }),
     vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown): Promise<void> => {
         const saved = checkDashboardState(state);
         if (saved === undefined) {
-          panel.webview.html = '<!DOCTYPE html><html><body><p>This dashboard could not be restored (no saved run).</p></body></html>';
+          panel.webview.html = messageHtml('This dashboard could not be restored (no saved run).');
           return;
         }
         manager.adopt(saved.runId, panel);

@@ -15,6 +15,7 @@ import type {
   IterPoint,
   SnapshotMessage,
 } from '../../shared/webview/dashboard';
+import { TP_ERRORS } from '../../shared/webview/dashboard';
 import type { EvalMetrics, RunEvent } from '../../shared/protocol/types';
 import type { Run } from '../runs/runStore';
 
@@ -28,8 +29,14 @@ function num(v: unknown): number | null {
 function evalPoint(m: EvalMetrics | undefined): EvalPoint | null {
   if (m === undefined) return null;
   const ap: Record<string, number | null> = {};
-  for (const [cls, c] of Object.entries(m.per_class ?? {})) ap[cls] = num(c.AP);
-  return { NDS: num(m.NDS), mAP: num(m.mAP), mATE: num(m.mATE), mASE: num(m.mASE), mAOE: num(m.mAOE), mAVE: num(m.mAVE), mAAE: num(m.mAAE), ap };
+  const tp: Record<string, Record<string, number | null>> = {};
+  for (const [cls, c] of Object.entries(m.per_class ?? {})) {
+    ap[cls] = num(c.AP);
+    const errors: Record<string, number | null> = {};
+    for (const [key] of TP_ERRORS) errors[key] = num(c[key]);
+    tp[cls] = errors;
+  }
+  return { NDS: num(m.NDS), mAP: num(m.mAP), mATE: num(m.mATE), mASE: num(m.mASE), mAOE: num(m.mAOE), mAVE: num(m.mAVE), mAAE: num(m.mAAE), ap, tp };
 }
 
 function cleanStats(s: Readonly<Record<string, unknown>> | undefined): Record<string, number | null> {
@@ -158,7 +165,7 @@ export class DashboardTracker {
     if (last !== undefined) this.lastIterKey = `${last.epoch}:${last.iter}`;
   }
 
-  snapshot(run: Run, actions: CheckpointAction[]): SnapshotMessage {
+  snapshot(run: Run, actions: CheckpointAction[], focusEpoch: number | null = null): SnapshotMessage {
     this.observe(run);
     const epochs = epochPoints(run);
     this.sentEpochs.clear();
@@ -166,7 +173,7 @@ export class DashboardTracker {
     const checkpoints = checkpointRows(run);
     this.sentCheckpoints = JSON.stringify(checkpoints);
     this.sentIters = this.iters.length;
-    return { type: 'snapshot', header: headerOf(run), epochs, iters: this.iters.slice(), checkpoints, actions };
+    return { type: 'snapshot', header: headerOf(run), epochs, iters: this.iters.slice(), checkpoints, actions, focusEpoch };
   }
 
   /** What changed since the last snapshot or delta; undefined when nothing did except the header. */

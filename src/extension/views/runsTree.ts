@@ -111,6 +111,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     const item = new vscode.TreeItem(`epoch ${epochNumber}`, vscode.TreeItemCollapsibleState.None);
     item.id = `run:${run.id}:epoch:${epochNumber}`;
     item.contextValue = 'epoch';
+    // A click opens the run's dashboard with this epoch highlighted.
+    item.command = { command: COMMANDS.openDashboard, title: 'Open Dashboard at This Epoch', arguments: [run.id, epochNumber] };
     if (epoch === undefined) return item;
     item.description = epochDescription(epoch, run);
     item.iconPath = new vscode.ThemeIcon(

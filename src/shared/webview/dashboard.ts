@@ -40,7 +40,18 @@ export interface EvalPoint {
   mAAE: Num;
   /** AP per class. */
   ap: Record<string, Num>;
+  /** The five TP errors per class (ATE, ASE, AOE, AVE, AAE), when the evaluation gave them. */
+  tp?: Record<string, Record<string, Num>>;
 }
+
+/** The per-class TP error keys, in the devkit's order, with their names. */
+export const TP_ERRORS = [
+  ['ATE', 'translation'],
+  ['ASE', 'scale'],
+  ['AOE', 'orientation'],
+  ['AVE', 'velocity'],
+  ['AAE', 'attribute'],
+] as const;
 
 export interface EpochPoint {
   epoch: number;
@@ -79,6 +90,8 @@ export interface SnapshotMessage {
   checkpoints: CheckpointRow[];
   /** The checkpoint actions available in this window (evaluate/resume need their commands). */
   actions: CheckpointAction[];
+  /** The epoch to highlight (an epoch row was clicked), or null. */
+  focusEpoch: number | null;
 }
 
 export interface DeltaMessage {
@@ -97,7 +110,13 @@ export interface ErrorMessage {
   message: string;
 }
 
-export type HostToDashboard = SnapshotMessage | DeltaMessage | ErrorMessage;
+/** Highlight one epoch (an epoch row was clicked while the panel was open); null clears. */
+export interface FocusMessage {
+  type: 'focus';
+  epoch: number | null;
+}
+
+export type HostToDashboard = SnapshotMessage | DeltaMessage | ErrorMessage | FocusMessage;
 
 export type DashboardToHost =
   | { type: 'ready' }
@@ -108,6 +127,10 @@ export interface DashboardState {
   runId: string;
   smoothing: number;
   logScale: boolean;
+  /** The highlighted epoch, or null. */
+  focusEpoch: number | null;
+  /** Which TP error the per-class chart shows (one of TP_ERRORS' keys). */
+  tpError: string;
 }
 
 /** A validation result: the message, or why it was rejected. */
@@ -157,6 +180,7 @@ function evalProblem(v: unknown): string | undefined {
   if (!isObj(v)) return 'eval is not an object';
   for (const key of ['NDS', 'mAP', 'mATE', 'mASE', 'mAOE', 'mAVE', 'mAAE'] as const) if (!isNum(v[key])) return `eval.${key} is not a number or null`;
   if (!isStats(v.ap)) return 'eval.ap is not a map of numbers';
+  if (v.tp !== undefined && !(isObj(v.tp) && Object.values(v.tp).every(isStats))) return 'eval.tp is not a map of maps of numbers';
   return undefined;
 }
 
@@ -206,7 +230,11 @@ export function checkHostToDashboard(v: unknown): Checked<HostToDashboard> {
         listProblem(v.epochs, 'epochs', epochProblem) ??
         listProblem(v.iters, 'iters', iterProblem) ??
         listProblem(v.checkpoints, 'checkpoints', checkpointProblem) ??
-        listProblem(v.actions, 'actions', (a, i) => (typeof a === 'string' && (CHECKPOINT_ACTIONS as readonly string[]).includes(a) ? undefined : `actions[${i}] is not an action`));
+        listProblem(v.actions, 'actions', (a, i) => (typeof a === 'string' && (CHECKPOINT_ACTIONS as readonly string[]).includes(a) ? undefined : `actions[${i}] is not an action`)) ??
+        (v.focusEpoch === undefined || isOptInt(v.focusEpoch) ? undefined : 'focusEpoch is not an integer or null');
+      break;
+    case 'focus':
+      problem = isOptInt(v.epoch) ? undefined : 'focus.epoch is not an integer or null';
       break;
     case 'delta':
       problem =
@@ -243,7 +271,9 @@ export function checkDashboardToHost(v: unknown): Checked<DashboardToHost> {
 export function checkDashboardState(v: unknown): DashboardState | undefined {
   if (!isObj(v) || typeof v.runId !== 'string' || v.runId === '') return undefined;
   const smoothing = typeof v.smoothing === 'number' && v.smoothing >= 0 && v.smoothing < 1 ? v.smoothing : 0;
-  return { runId: v.runId, smoothing, logScale: v.logScale === true };
+  const focusEpoch = isInt(v.focusEpoch) ? v.focusEpoch : null;
+  const tpError = TP_ERRORS.some(([k]) => k === v.tpError) ? (v.tpError as string) : 'ATE';
+  return { runId: v.runId, smoothing, logScale: v.logScale === true, focusEpoch, tpError };
 }
 
 // ---------------------------------------------------------------------------------------------
