@@ -22,6 +22,7 @@ export const COMMANDS = {
   openDashboard: 'centerfusion.openDashboard',
   compareRuns: 'centerfusion.compareRuns',
   evaluateCheckpoint: 'centerfusion.evaluateCheckpoint',
+  resumeFromCheckpoint: 'centerfusion.resumeFromCheckpoint',
   editOptions: 'centerfusion.editOptions',
   importScript: 'centerfusion.importScript',
 } as const;

@@ -15,9 +15,11 @@ import type { TrainerProcesses } from '../process/trainerProcess';
 import { runDirOf } from '../runs/runRecord';
 import type { Run, RunStore } from '../runs/runStore';
 import { checkpointFile, runLabel } from '../views/format';
+import { checkpointRef } from '../evaluate/evaluateArgs';
 import { planResume } from './resumeArgs';
+import { COMMANDS } from '../ids';
 
-export const RESUME_COMMAND = 'centerfusion.resumeFromCheckpoint';
+export const RESUME_COMMAND = COMMANDS.resumeFromCheckpoint;
 
 export interface ResumeDeps {
   extensionPath: string;
@@ -39,12 +41,19 @@ function ownerOf(store: RunStore, file: string): Run | undefined {
 export function registerResume(deps: ResumeDeps): vscode.Disposable {
   const { store, configs, processes } = deps;
   return vscode.commands.registerCommand(RESUME_COMMAND, async (arg?: unknown) => {
-    if (!(arg instanceof vscode.Uri)) return;
+    // A file URI (the dashboard's list, the explorer) or a Checkpoints tree node {runId, path}.
+    const ref = arg instanceof vscode.Uri ? (arg.scheme === 'file' ? { file: arg.fsPath } : undefined) : checkpointRef(arg);
+    if (ref?.file === undefined) {
+      void vscode.window.showInformationMessage('CenterFusion: choose a checkpoint to resume from (its context menu in the Checkpoints view, or the dashboard).');
+      return;
+    }
     if (!vscode.workspace.isTrusted) {
       void vscode.window.showWarningMessage('CenterFusion: resuming is disabled in an untrusted workspace, because it runs the trainer.');
       return;
     }
-    const file = path.resolve(arg.fsPath);
+    const named = ref.runId !== undefined ? store.get(ref.runId) : undefined;
+    const listed = named?.checkpoints.find((c) => c.path === ref.file);
+    const file = path.resolve(named !== undefined && listed !== undefined ? checkpointFile(listed, named) : ref.file);
     const run = ownerOf(store, file);
     if (run === undefined || run.folder === undefined) {
       void vscode.window.showErrorMessage(`CenterFusion: ${path.basename(file)} belongs to no run of this workspace, so its options are unknown.`);
@@ -72,12 +81,11 @@ export function registerResume(deps: ResumeDeps): vscode.Disposable {
     }
     const busy = store.all().find((r) => r.status === 'running' && r.folder === run.folder && r.task === plan.task && r.exp_id === plan.exp_id);
     if (busy !== undefined) {
-      const another = 'Resume Anyway';
-      const choice = await vscode.window.showWarningMessage(
-        `CenterFusion: ${runLabel(busy)} is training into the same folder (exp/${plan.task}/${plan.exp_id}); a resumed run would write there too.`,
-        another,
+      // The trainer refuses a second run on a busy exp_id (docs/reliability.md): say so here.
+      void vscode.window.showWarningMessage(
+        `CenterFusion: ${runLabel(busy)} is training in exp/${plan.task}/${plan.exp_id}. Stop it before resuming from ${path.basename(file)}.`,
       );
-      if (choice !== another) return;
+      return;
     }
     const runId = newRunId();
     processes.start({
