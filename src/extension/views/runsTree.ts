@@ -54,15 +54,33 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     this.subscriptions = [store.onDidChange(() => this.refresh()), configs.onDidChange(() => this.refresh())];
   }
 
+  /**
+   * Runs by group name, built when VS Code asks for the root (it always does first after a
+   * refresh) and reused for each group's children: one pass over the store per refresh instead
+   * of one per group (bench/scale.ts: 1,000 groups took 274 ms with a scan per group).
+   */
+  private groups: Map<string, Run[]> | undefined;
+
+  private grouped(): Map<string, Run[]> {
+    const groups = new Map<string, Run[]>();
+    for (const run of this.store.all()) {
+      const name = configNameOf(run, this.configs);
+      const list = groups.get(name);
+      if (list === undefined) groups.set(name, [run]);
+      else list.push(run);
+    }
+    return groups;
+  }
+
   getChildren(node?: RunsNode): RunsNode[] {
     if (node === undefined) {
-      const names = new Set(this.store.all().map((run) => configNameOf(run, this.configs)));
-      return [...names].sort((a, b) => a.localeCompare(b)).map((name) => ({ kind: 'group', name }));
+      this.groups = this.grouped();
+      return [...this.groups.keys()].sort((a, b) => a.localeCompare(b)).map((name) => ({ kind: 'group', name }));
     }
     if (node.kind === 'group') {
-      return this.store
-        .all()
-        .filter((run) => configNameOf(run, this.configs) === node.name)
+      const runs = (this.groups ?? (this.groups = this.grouped())).get(node.name) ?? [];
+      return runs
+        .filter((run) => this.store.get(run.id) !== undefined)
         .sort(byStartDesc)
         .map((run) => ({ kind: 'run', runId: run.id }));
     }
