@@ -30,6 +30,7 @@ import { RunStore } from '../src/extension/runs/runStore';
 import type { RunEvent } from '../src/shared/protocol/types';
 import type { HostToDashboard, SnapshotMessage } from '../src/shared/webview/dashboard';
 import { median, runMain, type Bench } from './lib';
+import { mulberry32 as rng } from '../src/shared/random';
 
 const EPOCHS = 200;
 const ITERS_PER_EPOCH = 250;
@@ -46,17 +47,6 @@ const RUN = 'bench-run';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 
-/** A small seeded generator (mulberry32): the same data on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const T0 = Date.UTC(2026, 0, 1);
 const iso = (s: number): string => new Date(T0 + s * 1000).toISOString();

@@ -37,6 +37,7 @@ import {
 import type { GroundTruthBox, GroundTruthFile, Submission, SubmissionBox, Vec3 } from '../src/shared/eval';
 import { npMean } from '../src/shared/eval/numeric';
 import { Bench } from './lib';
+import { mulberry32 as rng } from '../src/shared/random';
 
 export interface Options {
   samples: number;
@@ -58,17 +59,6 @@ function parseOptions(argv: string[]): Options {
   return o;
 }
 
-/** mulberry32: a small seeded generator, uniform in [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Rough nuScenes val proportions of annotations per class. */
 const CLASS_WEIGHTS: Record<string, number> = {

@@ -13,20 +13,12 @@ import * as path from 'node:path';
 import { LOG_KINDS, adaptText, ConsoleAdapter, type LogKind } from '../src/shared/centerfusion';
 import { EventReader, makeEvent, serializeEvent, validateEvent, type EventBody } from '../src/shared/protocol';
 import type { RunEvent } from '../src/shared/protocol/types';
+import { mulberry32 } from '../src/shared/random';
 
 export type Rnd = () => number;
 
-/** mulberry32. */
-export function prng(seed: number): Rnd {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (src/shared/random.ts). */
+export const prng = (seed: number): Rnd => mulberry32(seed);
 
 const int = (rnd: Rnd, n: number): number => Math.floor(rnd() * n);
 const pick = <T>(rnd: Rnd, xs: readonly T[]): T => xs[int(rnd, xs.length)];

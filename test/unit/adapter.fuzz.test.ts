@@ -17,23 +17,13 @@ import { ConsoleAdapter, LOG_KINDS, adaptText, detectKind, parseConsoleText, par
 import type { AdaptResult } from '../../src/shared/centerfusion';
 import { makeEvent, serializeEvent, validateEvent } from '../../src/shared/protocol';
 import type { EventBody } from '../../src/shared/protocol';
+import { mulberry32 as prng } from '../../src/shared/random';
 
 const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'centerfusion');
 const N = Number(process.env.CF_FUZZ_N ?? 5000);
 const SEED = Number(process.env.CF_FUZZ_SEED ?? 20261125);
 const NOW = new Date('2026-11-25T21:30:00.123Z');
 
-/** mulberry32: small, fast, good enough for test inputs. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function listFixtures(dir: string): string[] {
   const out: string[] = [];

@@ -10,6 +10,7 @@ import {
   type OptionValue,
   type RawOptions,
 } from '../../src/shared/options';
+import { mulberry32 } from '../../src/shared/random';
 
 const PUBLISHED_TRAIN =
   'ddd --exp_id centerfusion --shuffle_train --train_split train --val_split mini_val --val_intervals 1 ' +
@@ -163,16 +164,6 @@ test('toArgv: defaults omitted, includeDefaults, flags bare, validation', () => 
 
 // ---- property: parseArgv(toArgv(x)) deep-equals x for valid option sets
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomDouble(rnd: () => number): number {
   const pick = rnd();

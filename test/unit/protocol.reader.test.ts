@@ -11,6 +11,7 @@ import {
   type ReadBatch,
   type ReaderStats,
 } from '../../src/shared/protocol';
+import { mulberry32 } from '../../src/shared/random';
 
 const enc = new TextEncoder();
 const T = '2026-11-25T21:30:00.123Z';
@@ -387,17 +388,7 @@ describe('EventReader: line length limit', () => {
 });
 
 describe('EventReader: fuzz', () => {
-  /** mulberry32: a small seeded generator, so failures are reproducible. */
-  function rng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
+  const rng = mulberry32;
 
   const seeds = [
     ev('run_start', { task: 'ddd', exp_id: 'e', mode: 'eval', argv: [], opts: { a: 1 }, save_dir: 's', backend: 'cpu' }),
