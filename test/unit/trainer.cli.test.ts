@@ -10,6 +10,7 @@ import * as path from 'node:path';
 
 import { parseEventLines, validateEvent, type RunEvent } from '../../src/shared/protocol';
 import { decodeCheckpoint, readCheckpoint } from '../../src/trainer/checkpoint';
+import { SYNTHETIC_VAL_SIZE } from '../../src/trainer/data/synthetic';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 const CLI = path.join(REPO, 'dist', 'cli.js');
@@ -153,7 +154,7 @@ describe('centerfusion train', () => {
     assert.equal(start.num_iters, 4);
     assert.equal(start.pid, (readJson(path.join(runDirOf(demoEvents), 'run.json')).pid as number));
     assert.deepEqual((start.opts as { heads: unknown }).heads, { hm: 10, reg: 2, wh: 2, dep: 1, rot: 8, dim: 3, amodel_offset: 2 });
-    const model = ofType(demoEvents, 'log').find((e) => /^model centerfusion-tiny-v1 \(arch tiny\): \d+ trainable parameters/.test(e.message));
+    const model = ofType(demoEvents, 'log').find((e) => /^model centerfusion-tiny-v2 \(arch tiny\): \d+ trainable parameters/.test(e.message));
     assert.ok(model && model.level === 'info');
     assert.deepEqual(ofType(demoEvents, 'run_end')[0].status, 'completed');
 
@@ -165,7 +166,8 @@ describe('centerfusion train', () => {
       assert.ok(train.length >= 1 && val.length >= 1);
       assert.equal(train[train.length - 1].iter, 3);
       assert.equal(train[0].num_iters, 4);
-      assert.equal(val[val.length - 1].iter, 7);
+      // Validation runs one sample at a time over the whole synthetic val split.
+      assert.equal(val[val.length - 1].iter, SYNTHETIC_VAL_SIZE - 1);
       assert.deepEqual(Object.keys(train[0].losses), ['tot', 'hm', 'wh', 'reg', 'dep', 'dim', 'rot', 'amodel_offset']);
       for (const e of its) {
         assert.ok(typeof e.elapsed_s === 'number' && typeof e.eta_s === 'number' && typeof e.data_s === 'number' && typeof e.net_s === 'number');
@@ -206,7 +208,7 @@ describe('centerfusion train', () => {
     const last = readCheckpoint(path.join(saveDir, 'model_last.ckpt'));
     assert.equal(last.header.epoch, 3);
     assert.equal(last.header.arch, 'tiny');
-    assert.equal(last.header.network, 'centerfusion-tiny-v1');
+    assert.equal(last.header.network, 'centerfusion-tiny-v2');
     assert.equal(last.header.version, 2);
     assert.equal(last.header.optimizer.name, 'adam');
     assert.equal(last.header.optimizer.lr, 1.25e-4 * 0.1);
@@ -338,7 +340,7 @@ describe('centerfusion train: options and determinism', () => {
     const ia = byIter(ea);
     const ib = byIter(eb);
     const common = [...ia.keys()].filter((k) => ib.has(k));
-    assert.ok(common.includes('train/2/3') && common.includes('val/2/7'));
+    assert.ok(common.includes('train/2/3') && common.includes(`val/2/${SYNTHETIC_VAL_SIZE - 1}`));
     for (const k of common) assert.deepEqual(ia.get(k), ib.get(k), k);
     const ends = (evs: RunEvent[]): unknown[] => ofType(evs, 'epoch_end').map((e) => [e.epoch, e.train, e.val]);
     assert.deepEqual(ends(ea), ends(eb));

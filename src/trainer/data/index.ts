@@ -82,7 +82,7 @@ export function nuscenesAnnotationCandidates(opts: ResolvedOptions, split: strin
   return [nuscenesAnnotationPath(opts, split)];
 }
 
-/** Synthetic split sizes: 32 training samples (more when --num_iters asks for more batches), 8 validation. */
+/** Synthetic split sizes: 32 training samples (more when --num_iters asks for more batches), 32 validation. */
 export function syntheticSplitSize(opts: ResolvedOptions, phase: 'train' | 'val'): number {
   const numIters = opts.num_iters as number;
   return phase === 'train' ? Math.max(SYNTHETIC_TRAIN_SIZE, opts.batch_size * Math.max(numIters, 1)) : SYNTHETIC_VAL_SIZE;

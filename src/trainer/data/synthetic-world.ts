@@ -25,7 +25,7 @@ import { boxCorners } from './synthetic';
 import { CAM_FRONT, generateWorldSample, STREAM_IDS, type WorldSample } from './world';
 
 /** Bump when the world or its rendering changes, so old caches are not reused. */
-export const WORLD_VERSION = 1;
+export const WORLD_VERSION = 2;
 
 export interface WorldParams {
   seed: number;

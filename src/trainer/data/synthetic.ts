@@ -12,7 +12,7 @@ import type { Calib, Dataset, Geometry, Object3D, RegTarget, Sample } from './ty
 
 /** Default split sizes (the train split grows to hold --num_iters batches). */
 export const SYNTHETIC_TRAIN_SIZE = 32;
-export const SYNTHETIC_VAL_SIZE = 8;
+export const SYNTHETIC_VAL_SIZE = 32;
 /** Object slots per sample (CenterFusion's nuScenes max_objs). */
 export const SYNTHETIC_MAX_OBJS = 128;
 

@@ -27,7 +27,7 @@ interface ArchEntry {
 const ARCHS: Record<string, ArchEntry> = {
   dla_34: { backbone: dla34Backbone, network: 'centerfusion-dla_34-v1', summary: "CenterFusion's DLA-34 + DLAUp/IDAUp (plain convolutions instead of deformable ones)" },
   // The small backbone trains for minutes, not days: its depth heads start at a typical depth.
-  tiny: { backbone: tinyBackbone, network: 'centerfusion-tiny-v1', summary: 'a small plain-convolution backbone for CPU training', depthPrior: TINY_DEPTH_PRIOR },
+  tiny: { backbone: tinyBackbone, network: 'centerfusion-tiny-v2', summary: 'a small plain-convolution backbone for CPU training', depthPrior: TINY_DEPTH_PRIOR },
 };
 
 /** The --arch names the built-in trainer builds. */
