@@ -37,7 +37,7 @@ export const BENCHES = [
   { name: 'load', what: '20 real trainers at once against the host (event-loop delay, memory)', suiteArgs: [], limitS: 120 },
   { name: 'fuzz', what: 'seeded fuzzing of the protocol reader and the text adapter', suiteArgs: [], limitS: 90 },
   { name: 'train', what: 'trainer images/s against PyTorch', suiteArgs: [], limitS: 150 },
-  { name: 'live', what: 'live path: trainer event to dashboard chart', suiteArgs: [], limitS: 30 },
+  { name: 'live', what: 'live path: trainer event to dashboard chart (code-server + chromium)', suiteArgs: [], limitS: 150 },
 ];
 
 /** The whole suite's time budget (issue #9: `npm run bench` in under 10 minutes), build included. */

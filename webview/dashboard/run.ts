@@ -105,6 +105,22 @@ export function startRunPage(): void {
     root.setAttribute('data-messages', String(messagesReceived));
     root.setAttribute('data-iters-received', String(itersReceived));
   }
+  // Read-only latency probe (bench/live.ts): only when a test has put an array in
+  // window.__cfsLiveProbe, each live iteration point is recorded there with the time it arrived
+  // and the time it entered the running-loss chart's data (performance.timeOrigin + now()).
+  interface LiveProbeEntry { epoch: number; iter: number; received: number; charted?: number }
+  const unCharted: LiveProbeEntry[] = [];
+  const probeNow = (): number => performance.timeOrigin + performance.now();
+  function probeReceived(points: readonly IterPoint[]): void {
+    const probe = (window as unknown as { __cfsLiveProbe?: unknown }).__cfsLiveProbe;
+    if (!Array.isArray(probe) || probe.length >= 100_000) return;
+    const now = probeNow();
+    for (const p of points) {
+      const e: LiveProbeEntry = { epoch: p.epoch, iter: p.iter, received: now };
+      probe.push(e);
+      unCharted.push(e);
+    }
+  }
 
   // ---------------------------------------------------------------------------------------------
   // charts
@@ -331,6 +347,11 @@ export function startRunPage(): void {
     c.chart.data.datasets = datasets;
     styleChart(c);
     c.chart.update('none');
+    if (c.id === 'iter' && unCharted.length > 0) {
+      const now = probeNow();
+      for (const e of unCharted) e.charted = now;
+      unCharted.length = 0;
+    }
     c.box.setAttribute('data-points', String(points));
     c.box.setAttribute('data-series', String(datasets.length));
     c.box.classList.toggle('empty', points === 0);
@@ -558,6 +579,7 @@ export function startRunPage(): void {
           const current = iters[iters.length - 1];
           if (first !== undefined && current !== undefined && current.epoch !== first.epoch) iters = [];
           for (const p of message.iters) iters.push(p);
+          probeReceived(message.iters);
           thinIters();
           invalidate(['iter']);
         }

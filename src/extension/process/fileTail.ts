@@ -11,10 +11,17 @@
  * replaced) is read again from its start and said so through `onReset`. A piece longer than
  * `maxPiece` bytes without a line end is handed over as it is. Never throws.
  *
+ * With `onChange`, the file is also watched (fs.watch: inotify on Linux) and `onChange` is called
+ * when the writer appended to it, so that the follower reads at once instead of at its next
+ * poll; the follower keeps polling (less often) as a fallback, for file systems and platforms
+ * where change notifications are late, lost or missing. A file that does not exist yet, or was
+ * removed or replaced, is watched again at the next read() where it exists. `close()` ends the
+ * watch (call it when done following); a watcher never keeps the process alive.
+ *
  * No vscode import (unit-tested).
  */
 
-import { promises as fs } from 'node:fs';
+import { watch, promises as fs, type FSWatcher } from 'node:fs';
 
 const READ_CHUNK = 1 << 20;
 const DEFAULT_MAX_PIECE = 64 * 1024;
@@ -29,6 +36,11 @@ export interface FileTailOptions {
   onReset?: (file: string, size: number, offset: number) => void;
   /** A read error other than "not there yet". */
   onError?: (file: string, message: string) => void;
+  /**
+   * Watch the file and call this when it changed (see the module comment); called at most once
+   * per event-loop turn, never after close().
+   */
+  onChange?: () => void;
 }
 
 export class FileTail {
@@ -36,6 +48,9 @@ export class FileTail {
   private pending: Buffer = Buffer.alloc(0);
   private chain: Promise<unknown> = Promise.resolve();
   private readonly maxPiece: number;
+  private watcher: FSWatcher | undefined;
+  private changeQueued = false;
+  private closed = false;
 
   constructor(
     readonly file: string,
@@ -43,6 +58,62 @@ export class FileTail {
   ) {
     this.offsetRead = Math.max(0, Math.floor(options.offset ?? 0));
     this.maxPiece = options.maxPiece ?? DEFAULT_MAX_PIECE;
+    this.watchFile();
+  }
+
+  /** Whether change notifications are on now (for tests and diagnostics). */
+  get watching(): boolean {
+    return this.watcher !== undefined;
+  }
+
+  /** Stops watching the file; read() and drain() still work. Safe to call more than once. */
+  close(): void {
+    this.closed = true;
+    this.unwatch();
+  }
+
+  /** Starts the watch when asked for and not on yet; a missing file is watched at a later read(). */
+  private watchFile(): void {
+    if (this.options.onChange === undefined || this.closed || this.watcher !== undefined) return;
+    let watcher: FSWatcher;
+    try {
+      watcher = watch(this.file, { persistent: false }, (eventType) => {
+        // 'rename': removed or replaced; the inode watched is no longer the file's. Watch again
+        // at the next read (if there is a file then), and read now in case it was replaced.
+        if (eventType === 'rename') this.unwatch();
+        this.changed();
+      });
+    } catch {
+      return; // not there yet (ENOENT), or no watching here: the poll follows it
+    }
+    watcher.on('error', () => this.unwatch());
+    this.watcher = watcher;
+  }
+
+  private unwatch(): void {
+    const watcher = this.watcher;
+    this.watcher = undefined;
+    if (watcher === undefined) return;
+    try {
+      watcher.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  /** Calls onChange once for every burst of notifications in one event-loop turn. */
+  private changed(): void {
+    if (this.changeQueued || this.closed) return;
+    this.changeQueued = true;
+    setImmediate(() => {
+      this.changeQueued = false;
+      if (this.closed) return;
+      try {
+        this.options.onChange?.();
+      } catch {
+        // the follower's business; a watcher callback must not throw
+      }
+    });
   }
 
   /** Bytes handed over so far (the offset to resume from). */
@@ -69,6 +140,7 @@ export class FileTail {
   }
 
   private async readOnce(): Promise<Buffer[]> {
+    this.watchFile();
     let handle: fs.FileHandle;
     try {
       handle = await fs.open(this.file, 'r');

@@ -6,7 +6,8 @@
  * Stop can signal the trainer and anything it started. Its stdout (run events, JSON Lines) and
  * stderr go to files in the run folder, `runs/<id>/stdout.log` and `stderr.log`, opened here and
  * handed to the child, never to pipes: the trainer does not depend on this window, and reloading
- * VS Code costs no run. This window follows the files (FileTail, every TAIL_POLL_MS): events go
+ * VS Code costs no run. This window follows the files (FileTail: read when fs.watch reports a change,
+ * and every TAIL_POLL_MS as a fallback): events go
  * through the protocol reader into the run store; stderr lines and bad event lines go to the log
  * (the "CenterFusion" output channel), each prefixed with the run's label. process.json records
  * the pid and its start time, so that a reloaded window can tell the process is still the run's.
@@ -46,8 +47,8 @@ import { guardedSpawn } from '../trust';
 
 /** Delay between the steps SIGINT → SIGTERM → SIGKILL. */
 export const STOP_ESCALATION_MS = 5000;
-/** How often a followed trainer's files are read. */
-export const TAIL_POLL_MS = 200;
+/** How often a followed trainer's files are read without a change notification (the fallback). */
+export const TAIL_POLL_MS = 500;
 /** A stderr line longer than this is written out in pieces rather than held. */
 const MAX_PARTIAL_LINE = 64 * 1024;
 
@@ -184,6 +185,9 @@ export class TrainerProcess implements ManagedProcess {
   private readonly stderrLines = new LineSplitter((line) => this.say(line));
   private timer: NodeJS.Timeout | undefined;
   private polls = 0;
+  /** A poll started by a change notification is running; `pollAgain`: another came meanwhile. */
+  private polling = false;
+  private pollAgain = false;
   private escalation: Escalation | undefined;
   private stopRequested = false;
   private reportedEnd = false;
@@ -320,11 +324,35 @@ export class TrainerProcess implements ManagedProcess {
   detach(): void {
     this.detached = true;
     if (this.timer !== undefined) clearInterval(this.timer);
+    this.closeTails();
     this.escalation?.cancel();
   }
 
-  private tailHandlers(): Pick<FileTailOptions, 'onReset' | 'onError'> {
+  private closeTails(): void {
+    this.events?.close();
+    this.stderr?.close();
+  }
+
+  /** A followed file changed: read now (one poll at a time; a change meanwhile reads once more). */
+  private onTailChange(): void {
+    if (this.result !== undefined || this.detached) return;
+    if (this.polling) {
+      this.pollAgain = true;
+      return;
+    }
+    this.polling = true;
+    void this.poll().finally(() => {
+      this.polling = false;
+      if (this.pollAgain) {
+        this.pollAgain = false;
+        this.onTailChange();
+      }
+    });
+  }
+
+  private tailHandlers(): Pick<FileTailOptions, 'onReset' | 'onError' | 'onChange'> {
     return {
+      onChange: () => this.onTailChange(),
       onReset: (file) => this.say(`${path.basename(file)} got shorter: reading it again from its start`),
       onError: (file, message) => this.say(`cannot read ${path.basename(file)}: ${message}`),
     };
@@ -387,6 +415,7 @@ export class TrainerProcess implements ManagedProcess {
   ): Promise<TrainerExit> {
     if (this.result !== undefined) return this.result;
     if (this.timer !== undefined) clearInterval(this.timer);
+    this.closeTails();
     await this.poll(true);
     return this.finish(code, signal, { spawnError, vanished });
   }
@@ -398,6 +427,7 @@ export class TrainerProcess implements ManagedProcess {
   ): TrainerExit {
     if (this.result !== undefined) return this.result; // 'error' and 'exit' may both end it
     if (this.timer !== undefined) clearInterval(this.timer);
+    this.closeTails();
     this.escalation?.cancel();
 
     let status: RunStatus;
