@@ -19,7 +19,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BrowserContext, FrameLocator, Locator, Page } from 'playwright-core';
 import type * as E2E from '../../scripts/e2e-lib.mjs';
-import { pane, rowByLabel, runCommand, Steps, until, webviewFrame } from './workbench';
+import { openPane, rowByLabel, runCommand, Steps, until, webviewFrame } from './workbench';
 
 const repoRoot = resolve(__dirname, '..', '..', '..');
 const workDir = join(repoRoot, 'test', 'e2e', '.work');
@@ -131,14 +131,6 @@ async function openCenterFusion(p: Page): Promise<void> {
     await title.waitFor({ state: 'visible', timeout: 10_000 });
     return true;
   }, async () => 'the CenterFusion container did not open');
-}
-
-async function openPane(p: Page, title: string): Promise<Locator> {
-  const pn = pane(p, title);
-  await pn.waitFor({ state: 'visible', timeout: 30_000 });
-  const header = pn.locator('.pane-header').first();
-  if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
-  return pn;
 }
 
 test('dashboard live: train from the sidebar, status bar, live points, checkpoints, epoch highlight, reload', { timeout: TRAIN_TIMEOUT_MS + 240_000 }, async () => {

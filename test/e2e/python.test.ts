@@ -12,9 +12,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { BrowserContext, Locator, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import type * as E2E from '../../scripts/e2e-lib.mjs';
-import { Steps, pane, rowByLabel } from './workbench';
+import { expandOne, openPane, rowByLabel, Steps } from './workbench';
 
 const repoRoot = resolve(__dirname, '..', '..', '..');
 const workDir = join(repoRoot, 'test', 'e2e', '.work');
@@ -31,27 +31,6 @@ let outside: ChildProcess | undefined;
 const steps = new Steps();
 const step = steps.step.bind(steps);
 
-
-async function openPane(p: Page, title: string): Promise<Locator> {
-  const pn = pane(p, title);
-  await pn.waitFor({ state: 'visible', timeout: 30_000 });
-  const header = pn.locator('.pane-header').first();
-  if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
-  return pn;
-}
-
-/** Expands the first collapsed row at or above `maxLevel` whose label does not match `skip`. */
-async function expandOne(scope: Locator, maxLevel: number, skip: RegExp): Promise<void> {
-  const rows = scope.locator('.monaco-list-row[role="treeitem"][aria-expanded="false"]');
-  const n = await rows.count();
-  for (let i = 0; i < n; i++) {
-    const row = rows.nth(i);
-    const level = Number((await row.getAttribute('aria-level').catch(() => null)) ?? '99');
-    const name = ((await row.locator('.label-name').first().textContent({ timeout: 1000 }).catch(() => '')) ?? '').trim();
-    if (level > maxLevel || skip.test(name)) continue;
-    if (await row.locator('.monaco-tl-twistie').click({ timeout: 2000 }).then(() => true, () => false)) return;
-  }
-}
 
 before(async () => {
   lib = (await importEsm(pathToFileURL(join(repoRoot, 'scripts', 'e2e-lib.mjs')).href)) as typeof E2E;

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import type * as E2E from '../../scripts/e2e-lib.mjs';
-import { Steps, pane, rowByLabel } from './workbench';
+import { expandOne, openPane, rowByLabel, Steps } from './workbench';
 
 const repoRoot = resolve(__dirname, '..', '..', '..');
 const workDir = join(repoRoot, 'test', 'e2e', '.work');
@@ -30,35 +30,20 @@ let page: Page | undefined;
 const steps = new Steps();
 const step = steps.step.bind(steps);
 
-async function openPane(p: Page, title: string): Promise<Locator> {
-  const pn = pane(p, title);
-  await pn.waitFor({ state: 'visible', timeout: 30_000 });
-  const header = pn.locator('.pane-header').first();
-  if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
-  return pn;
-}
-
-/** Expands the first collapsed row at or above `maxLevel` whose label does not match `skip`. */
-async function expandOne(scope: Locator, maxLevel: number, skip: RegExp): Promise<void> {
-  const rows = scope.locator('.monaco-list-row[role="treeitem"][aria-expanded="false"]');
-  const n = await rows.count();
-  for (let i = 0; i < n; i++) {
-    const row = rows.nth(i);
-    const level = Number((await row.getAttribute('aria-level').catch(() => null)) ?? '99');
-    const name = ((await row.locator('.label-name').first().textContent({ timeout: 1000 }).catch(() => '')) ?? '').trim();
-    if (level > maxLevel || skip.test(name)) continue;
-    if (await row.locator('.monaco-tl-twistie').click({ timeout: 2000 }).then(() => true, () => false)) return;
-  }
-}
-
 /** Opens the CenterFusion container (after a reload too) and returns its Runs pane. */
 async function runsPane(p: Page): Promise<Locator> {
   await p.locator('.monaco-workbench .part.activitybar').waitFor({ state: 'visible', timeout: 60_000 });
   const icon = p.locator('.part.activitybar a.action-label[aria-label^="CenterFusion"]');
   await icon.waitFor({ state: 'visible', timeout: 60_000 });
   const title = p.locator('.part.sidebar .composite.title h2', { hasText: /CenterFusion/i });
-  if (!(await title.isVisible())) await icon.click();
-  await title.waitFor({ state: 'visible', timeout: 30_000 });
+  // After a reload the workbench restores its last sidebar view on its own, a moment later; a
+  // click on the icon of a view that is already active hides the sidebar again. So: click only
+  // when the title has stayed hidden for a while, and check again after each click.
+  const deadline = Date.now() + 60_000;
+  while (!(await title.waitFor({ state: 'visible', timeout: 4000 }).then(() => true, () => false))) {
+    if (Date.now() > deadline) throw new Error('the CenterFusion container did not open after the reload');
+    await icon.click({ timeout: 5000 }).catch(() => undefined);
+  }
   return openPane(p, 'Runs');
 }
 

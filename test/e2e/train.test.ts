@@ -11,9 +11,9 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { BrowserContext, Locator, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import type * as E2E from '../../scripts/e2e-lib.mjs';
-import { pane, rowByLabel } from './workbench';
+import { expandOne, openPane, rowByLabel } from './workbench';
 
 const repoRoot = resolve(__dirname, '..', '..', '..'); // out/test/e2e -> repo
 const workDir = join(repoRoot, 'test', 'e2e', '.work'); // gitignored; screenshots and failure logs
@@ -54,35 +54,10 @@ async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
 }
 
 
-/** Expands the first collapsed row at or above `maxLevel` in a pane; true when it clicked one. */
-async function expandOne(scope: Locator, maxLevel: number, skip: RegExp = /^$/): Promise<boolean> {
-  const rows = scope.locator('.monaco-list-row[role="treeitem"][aria-expanded="false"]');
-  const n = await rows.count();
-  for (let i = 0; i < n; i++) {
-    const row = rows.nth(i);
-    const level = Number((await row.getAttribute('aria-level').catch(() => null)) ?? '99');
-    const name = ((await row.locator('.label-name').first().textContent({ timeout: 1000 }).catch(() => '')) ?? '').trim();
-    if (level > maxLevel || skip.test(name)) continue;
-    // The tree re-renders on every update, so a row can go stale between lookup and click.
-    const clicked = await row.locator('.monaco-tl-twistie').click({ timeout: 2000 }).then(() => true, () => false);
-    if (clicked) return true;
-  }
-  return false;
-}
-
 /** Texts of the notification toasts on screen (errors from Train show up here). */
 async function toasts(p: Page): Promise<string[]> {
   const items = p.locator('.notifications-toasts .notification-list-item-message');
   return (await items.allInnerTexts().catch(() => [] as string[])).map((t) => t.trim()).filter(Boolean);
-}
-
-/** Ensures a pane's body is open (a view contributed as collapsed shows only its header). */
-async function openPane(p: Page, title: string): Promise<Locator> {
-  const pn = pane(p, title);
-  await pn.waitFor({ state: 'visible', timeout: 30_000 });
-  const header = pn.locator('.pane-header').first();
-  if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
-  return pn;
 }
 
 async function saveFailureArtifacts(): Promise<void> {

@@ -75,3 +75,30 @@ export async function runCommand(p: Page, title: string): Promise<void> {
   await p.keyboard.press('Enter');
   await input.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
 }
+
+/** Ensures a pane's body is open (a view contributed as collapsed shows only its header). */
+export async function openPane(p: Page, title: string): Promise<Locator> {
+  const pn = pane(p, title);
+  await pn.waitFor({ state: 'visible', timeout: 30_000 });
+  const header = pn.locator('.pane-header').first();
+  if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+  return pn;
+}
+
+/**
+ * Expands the first collapsed row at or above `maxLevel` whose label does not match `skip`;
+ * true when it clicked one.
+ */
+export async function expandOne(scope: Locator, maxLevel: number, skip: RegExp = /^$/): Promise<boolean> {
+  const rows = scope.locator('.monaco-list-row[role="treeitem"][aria-expanded="false"]');
+  const n = await rows.count();
+  for (let i = 0; i < n; i++) {
+    const row = rows.nth(i);
+    const level = Number((await row.getAttribute('aria-level').catch(() => null)) ?? '99');
+    const name = ((await row.locator('.label-name').first().textContent({ timeout: 1000 }).catch(() => '')) ?? '').trim();
+    if (level > maxLevel || skip.test(name)) continue;
+    // The tree re-renders on every update, so a row can go stale between lookup and click.
+    if (await row.locator('.monaco-tl-twistie').click({ timeout: 2000 }).then(() => true, () => false)) return true;
+  }
+  return false;
+}
