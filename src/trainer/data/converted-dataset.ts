@@ -15,8 +15,8 @@ import { apply, compose, cropTransform, flipTransform, scaleOf, transformBox, wa
 import { baseCrop, colorAugment, drawAugParams, normalizeImage, type AugmentOptions, type AugParams } from './augment';
 import { ID_TO_ATTRIBUTE, readConverted, type AnnotationRecord, type ConvertedSplit, type ImageRecord } from './converted';
 import { decodePng, PngError } from './png';
-import { drawGaussian, encodeRotation, gaussianRadius, wrapAngle } from './targets';
-import { DatasetError, type Dataset, type Geometry, type Object3D, type RegTarget, type Sample, type SamplePose } from './types';
+import { drawGaussian, emptyRegTargets, encodeRotation, gaussianRadius, REG_CHANNELS, setRegTarget, wrapAngle } from './targets';
+import { DatasetError, type Dataset, type Geometry, type Object3D, type Sample, type SamplePose } from './types';
 
 /** Everything besides the files that decides what a sample holds. */
 export interface LoadOptions extends AugmentOptions {
@@ -46,10 +46,7 @@ export interface ConvertedSpec {
   load: LoadOptions;
 }
 
-/** Channels of each regression target, as CenterFusion's regression_head_dims. */
-export const REG_CHANNELS: Readonly<Record<string, number>> = {
-  reg: 2, wh: 2, dep: 1, dim: 3, amodel_offset: 2, velocity: 3, ltrb: 4, ltrb_amodal: 4, nuscenes_att: 8,
-};
+export { REG_CHANNELS } from './targets';
 
 /** CenterFusion's nuscenes_att_range: the attribute channels competing with each attribute. */
 const ATT_RANGE: ReadonlyArray<readonly number[]> = [[0, 1], [0, 1], [2, 3, 4], [2, 3, 4], [2, 3, 4], [5, 6, 7], [5, 6, 7], [5, 6, 7]];
@@ -193,17 +190,9 @@ export class ConvertedDataset implements Dataset {
     const cat = new Int32Array(M);
     const rotbin = new Int32Array(M * 2);
     const rotres = new Float32Array(M * 2);
-    const reg: Record<string, RegTarget> = {};
-    for (const [name, channels] of Object.entries(REG_CHANNELS)) {
-      reg[name] = { channels, target: new Float32Array(M * channels), mask: new Float32Array(M * channels) };
-    }
-    const set = (name: string, k: number, values: readonly number[], maskValues?: readonly number[]): void => {
-      const t = reg[name];
-      for (let c = 0; c < t.channels; c++) {
-        t.target[k * t.channels + c] = values[c];
-        t.mask[k * t.channels + c] = maskValues ? maskValues[c] : 1;
-      }
-    };
+    const reg = emptyRegTargets(M, REG_CHANNELS);
+    const set = (name: string, k: number, values: readonly number[], maskValues?: readonly number[]): void =>
+      setRegTarget(reg, name, k, values, maskValues);
     const objects: Object3D[] = [];
     const boxes: FrustumBox[] = [];
     const n = Math.min(anns.length, M);

@@ -7,8 +7,8 @@
  * (seed, split, i), so any subset can be regenerated exactly.
  */
 import { deriveSeed, Rng } from '../prng';
-import { drawGaussian, encodeRotation, gaussianRadius, wrapAngle } from './targets';
-import type { Calib, Dataset, Geometry, Object3D, RegTarget, Sample } from './types';
+import { drawGaussian, emptyRegTargets, encodeRotation, gaussianRadius, REG_CHANNELS, setRegTarget, wrapAngle } from './targets';
+import type { Calib, Dataset, Geometry, Object3D, Sample } from './types';
 
 /** Default split sizes (the train split grows to hold --num_iters batches). */
 export const SYNTHETIC_TRAIN_SIZE = 32;
@@ -251,20 +251,9 @@ export class SyntheticDataset implements Dataset {
     const cat = new Int32Array(M);
     const rotbin = new Int32Array(M * 2);
     const rotres = new Float32Array(M * 2);
-    const reg: Record<string, RegTarget> = {};
-    const channelsOf: Record<string, number> = {
-      reg: 2, wh: 2, dep: 1, dim: 3, amodel_offset: 2, velocity: 3, ltrb: 4, ltrb_amodal: 4, nuscenes_att: 8,
-    };
-    for (const [name, channels] of Object.entries(channelsOf)) {
-      reg[name] = { channels, target: new Float32Array(M * channels), mask: new Float32Array(M * channels) };
-    }
-    const set = (name: string, k: number, values: readonly number[], maskValues?: readonly number[]): void => {
-      const t = reg[name];
-      for (let c = 0; c < t.channels; c++) {
-        t.target[k * t.channels + c] = values[c];
-        t.mask[k * t.channels + c] = maskValues ? maskValues[c] : 1;
-      }
-    };
+    const reg = emptyRegTargets(M, REG_CHANNELS);
+    const set = (name: string, k: number, values: readonly number[], maskValues?: readonly number[]): void =>
+      setRegTarget(reg, name, k, values, maskValues);
 
     const kept: Object3D[] = [];
     let k = 0;

@@ -3,6 +3,7 @@
  * object on the heatmap of its class (radius from the box size so that a box shifted within it
  * keeps IoU >= 0.7), and the 8-number rotation encoding of CenterNet's ddd task.
  */
+import type { RegTarget } from './types';
 
 /**
  * CenterNet's gaussian_radius: the smallest of the three radii from its quadratic cases, with
@@ -84,4 +85,33 @@ export function decodeRotation(rot: ArrayLike<number>): number {
   const alpha1 = Math.atan2(rot[2], rot[3]) - 0.5 * Math.PI;
   const alpha2 = Math.atan2(rot[6], rot[7]) + 0.5 * Math.PI;
   return rot[1] > rot[5] ? alpha1 : alpha2;
+}
+
+/** Channels of each regression target, as CenterFusion's regression_head_dims. */
+export const REG_CHANNELS: Readonly<Record<string, number>> = {
+  reg: 2, wh: 2, dep: 1, dim: 3, amodel_offset: 2, velocity: 3, ltrb: 4, ltrb_amodal: 4, nuscenes_att: 8,
+};
+
+/** Regression targets of one sample: zeroed [maxObjs, channels] target and mask per head. */
+export function emptyRegTargets(maxObjs: number, channelsOf: Readonly<Record<string, number>>): Record<string, RegTarget> {
+  const reg: Record<string, RegTarget> = {};
+  for (const [name, channels] of Object.entries(channelsOf)) {
+    reg[name] = { channels, target: new Float32Array(maxObjs * channels), mask: new Float32Array(maxObjs * channels) };
+  }
+  return reg;
+}
+
+/** Writes object slot k of head `name` (mask 1 per channel unless `maskValues` says otherwise). */
+export function setRegTarget(
+  reg: Record<string, RegTarget>,
+  name: string,
+  k: number,
+  values: readonly number[],
+  maskValues?: readonly number[],
+): void {
+  const t = reg[name];
+  for (let c = 0; c < t.channels; c++) {
+    t.target[k * t.channels + c] = values[c];
+    t.mask[k * t.channels + c] = maskValues ? maskValues[c] : 1;
+  }
 }
