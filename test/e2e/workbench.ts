@@ -60,18 +60,21 @@ export function webviewFrame(p: Page, extensionId: string): FrameLocator {
 export async function runCommand(p: Page, title: string): Promise<void> {
   const widget = p.locator('.quick-input-widget');
   const input = widget.locator('input.input');
-  // F1 toggles: close whatever quick input is open first, then open the palette (a busy
-  // workbench may miss the first key press).
-  await until(20_000, async () => {
-    if (await input.isVisible()) return true;
-    await p.keyboard.press('Escape');
-    await p.keyboard.press('F1');
-    await input.waitFor({ state: 'visible', timeout: 3000 });
-    return true;
-  }, async () => 'the command palette did not open');
-  await input.fill(`>${title}`);
   const item = widget.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-  await item.waitFor({ state: 'visible', timeout: 10_000 });
+  // F1 toggles: close whatever quick input is open first, then open the palette (a busy
+  // workbench may miss the first key press). The palette can also close between opening and
+  // typing (a notification or a view taking focus), so opening, typing and finding the entry
+  // are retried together, each with a short timeout.
+  await until(40_000, async () => {
+    if (!(await input.isVisible())) {
+      await p.keyboard.press('Escape');
+      await p.keyboard.press('F1');
+      await input.waitFor({ state: 'visible', timeout: 3000 });
+    }
+    await input.fill(`>${title}`, { timeout: 3000 });
+    await item.waitFor({ state: 'visible', timeout: 5000 });
+    return true;
+  }, async () => `the command palette did not offer "${title}"`);
   await p.keyboard.press('Enter');
   await input.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
 }
