@@ -66,7 +66,10 @@ test('a Python run that completes: epochs, checkpoints, per-epoch metrics, run.j
   const p = plan({ exp_id: 'done', num_epochs: 3, val_intervals: 1, run_dataset_eval: true, lr_step: [2], save_point: [3] });
   const proc = new PythonProcess(
     { runId: 'py-done', python: 'python3', plan: p, folder: work, configName: 'fake', task: 'ddd', label: 'fake', followMs: 50,
-      baseEnv: { ...process.env, FAKE_CF_ITER_DELAY: '0.05' } },
+      // The pause keeps each epoch's metrics_summary.json in place for 0.5 s before the next
+      // evaluation overwrites it (a real epoch lasts minutes): a loaded CI machine once polled
+      // too late for epoch 1's file.
+      baseEnv: { ...process.env, FAKE_CF_ITER_DELAY: '0.05', FAKE_CF_EVAL_PAUSE: '0.5' } },
     store,
     (l) => log.push(l),
   );
