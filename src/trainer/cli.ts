@@ -12,6 +12,8 @@ import { STUDIO_VERSION } from './version';
 // Data worker threads (--num_workers) run this same bundle; loading it in such a thread starts
 // the worker loop (see data/worker.ts). In the main thread the import does nothing.
 import './data/worker';
+// Data-parallel replica threads (parallel/worker.ts) run this same bundle too.
+import './parallel/worker';
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

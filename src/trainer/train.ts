@@ -41,6 +41,7 @@ import { StopRequested, Trainer, type EpochResult, type IterReport } from './tra
 import { progressBar, progressSuffix } from './progress';
 import { runDatasetEval, type EvalSample } from './evaluate';
 import { PRODUCT, STUDIO_VERSION } from './version';
+import { planReplicas, type ReplicaPlan } from './parallel/replicas';
 
 export const TRAIN_USAGE = 'usage: centerfusion train <task> [--root-dir DIR] [--run-id ID] [CenterFusion options]';
 
@@ -222,6 +223,8 @@ interface RunContext {
   emit: (body: EventBody) => void;
   stopSignal: () => StopSignal | null;
   say: (text: string) => void;
+  /** Data-parallel replicas of the training step (parallel/replicas.ts). */
+  replicas: ReplicaPlan;
 }
 
 /** Loads weights like CenterFusion's load_model; returns the start epoch (0 unless --resume). */
@@ -324,6 +327,10 @@ async function trainMain(ctx: RunContext): Promise<void> {
   if (gpus[0] >= 0) {
     ctx.emit({ type: 'log', level: 'info', message: `gpus ${opts.gpus_str} requested; the built-in trainer runs on the tfjs ${BACKEND} backend` });
   }
+  if (!opts.eval) {
+    ctx.say(`replicas: ${ctx.replicas.reason}\n`);
+    ctx.emit({ type: 'log', level: 'info', message: `replicas ${ctx.replicas.count}, chunk sizes ${JSON.stringify(ctx.replicas.chunks)}: ${ctx.replicas.reason}` });
+  }
 
   let optimizer: Optimizer;
   try {
@@ -352,6 +359,7 @@ async function trainMain(ctx: RunContext): Promise<void> {
       downRatio: opts.down_ratio as number,
       K: opts.K as number,
       sigmoidDepSec: Boolean(opts.sigmoid_dep_sec),
+      replicas: { count: ctx.replicas.count, chunks: ctx.replicas.chunks, backend: BACKEND },
       ...(opts.pointcloud
         ? {
             pointcloud: {
@@ -590,6 +598,15 @@ export async function runTrainCommand(argv: string[], io: CommandIO): Promise<nu
     return EXIT_FAILED;
   }
 
+  // ---- data-parallel replicas (one per --gpus device on a CPU backend; CENTERFUSION_REPLICAS)
+  let replicas: ReplicaPlan;
+  try {
+    replicas = planReplicas({ backend: BACKEND, gpus: opts.gpus, batchSize: opts.batch_size, chunkSizes: opts.chunk_sizes });
+  } catch (err) {
+    io.stderr(`centerfusion train: ${(err as Error).message}\n`);
+    return EXIT_USAGE;
+  }
+
   // ---- the run: save_dir/runs/<run id>/ with events.jsonl and run.json
   let files: RunFiles;
   let lock: ExpLock | undefined;
@@ -655,6 +672,7 @@ export async function runTrainCommand(argv: string[], io: CommandIO): Promise<nu
     },
     stopSignal: () => stop,
     say: (text) => io.stderr(text),
+    replicas,
   };
 
   let status: RunStatus = 'completed';

@@ -14,6 +14,10 @@ import type { PcHmOptions } from './radar/frustum';
 import type { Optimizer } from './optimizer';
 import { decodeDetections } from './decode';
 import type { EvalSample } from './evaluate';
+import type { BackendName } from './backend/names';
+import { ParallelEngine } from './parallel/engine';
+import { TrainerProgram, type TrainerProgramConfig } from './parallel/trainer-program';
+import { splitChunks } from './parallel/replicas';
 
 /** Thrown at an iteration boundary once a stop was requested (SIGINT/SIGTERM). */
 export class StopRequested extends Error {
@@ -71,6 +75,12 @@ export interface TrainerConfig {
   pointcloud?: PcHmOptions;
   /** CenterFusion's sigmoid_dep_sec (true with --pointcloud). */
   sigmoidDepSec?: boolean;
+  /**
+   * Data-parallel replicas (./parallel/replicas.ts planReplicas): with a count above 1 each
+   * training step is split into `chunks` computed by the main thread and count-1 worker threads
+   * on `backend`, gradients averaged (./parallel/engine.ts). Validation stays on this thread.
+   */
+  replicas?: { count: number; chunks: number[]; backend: BackendName };
 }
 
 class AverageMeter {
@@ -129,11 +139,78 @@ export class Trainer {
     return loader;
   }
 
-  /** Ends the data worker threads. */
+  /** Ends the data worker threads and the data-parallel replicas. */
   async close(): Promise<void> {
     const all = [...this.loaders.values()];
     this.loaders.clear();
-    await Promise.all(all.map((l) => l.close()));
+    const engine = this.engine;
+    this.engine = undefined;
+    await Promise.all([...all.map((l) => l.close()), engine?.then((e) => e.close(), () => undefined)]);
+  }
+
+  private engine: Promise<ParallelEngine> | undefined;
+  private started: ParallelEngine | undefined;
+
+  /** Whether replica worker threads are alive (they start with the first training step). */
+  get replicaThreadsRunning(): boolean {
+    return this.started?.running ?? false;
+  }
+
+  /** The replica engine, started on the first training step (its workers need the batch geometry). */
+  private engineFor(dataset: Dataset): Promise<ParallelEngine> {
+    const plan = this.config.replicas!;
+    if (!this.engine) {
+      const g = dataset.geometry;
+      const config: TrainerProgramConfig = {
+        spec: this.model.spec,
+        heads: this.config.heads,
+        weights: this.config.weights,
+        lossOptions: this.lossOptions(),
+        geometry: { inputH: g.inputH, inputW: g.inputW, outputH: g.outputH, outputW: g.outputW, numClasses: g.numClasses, maxObjs: g.maxObjs },
+        regTargets: this.regTargets,
+        withPcHm: this.config.pointcloud !== undefined,
+      };
+      this.engine = ParallelEngine.create({
+        replicas: plan.count,
+        backend: plan.backend,
+        local: new TrainerProgram(this.model, config),
+        program: { builtin: 'centerfusion' },
+        config,
+      });
+      // A failed start is reported by the step that awaits it; close() must not throw it again.
+      this.engine.then((e) => (this.started = e), () => undefined);
+    }
+    return this.engine;
+  }
+
+  /** One training step over the replicas: chunk gradients averaged, then one optimizer step. */
+  private async parallelTrainStep(samples: Sample[], dataset: Dataset): Promise<Record<string, number>> {
+    const plan = this.config.replicas!;
+    const engine = await this.engineFor(dataset);
+    const chunks = splitChunks(samples, plan.chunks).map((c) => (c.length > 0 ? c : undefined));
+    const r = await engine.step(chunks);
+    const params = [...this.model.params];
+    const named: Record<string, tf.Tensor> = {};
+    r.grads.forEach((g, i) => {
+      if (g !== undefined) named[params[i][0]] = g;
+    });
+    try {
+      this.optimizer.step(this.model.params, named);
+    } finally {
+      tf.dispose(Object.values(named));
+    }
+    return r.losses;
+  }
+
+  /** Replicas of the training step (1: this thread only, no worker threads). */
+  get replicaCount(): number {
+    return Math.max(1, this.config.replicas?.count ?? 1);
+  }
+
+  /** tf.memory().numTensors of each replica after its last step (one entry without replicas). */
+  async replicaTensorCounts(): Promise<number[]> {
+    if (!this.engine) return [tf.memory().numTensors];
+    return (await this.engine).tensorCounts();
   }
 
   private trainStep(batch: Batch): Record<string, number> {
@@ -215,16 +292,24 @@ export class Trainer {
         const next = await source.next();
         if (next.done) break;
         const samples = next.value;
-        const batch = collate(samples, dataset.geometry, this.regTargets, this.config.pointcloud !== undefined);
-        const dataNow = now() - end;
-        dataTime.update(dataNow, 1);
         let values: Record<string, number>;
-        try {
-          values = phase === 'train' ? this.trainStep(batch) : this.valStep(batch, collect);
-        } finally {
-          disposeBatch(batch);
+        let dataNow: number;
+        if (phase === 'train' && this.replicaCount > 1) {
+          // Each replica collates its own chunk.
+          dataNow = now() - end;
+          dataTime.update(dataNow, 1);
+          values = await this.parallelTrainStep(samples, dataset);
+        } else {
+          const batch = collate(samples, dataset.geometry, this.regTargets, this.config.pointcloud !== undefined);
+          dataNow = now() - end;
+          dataTime.update(dataNow, 1);
+          try {
+            values = phase === 'train' ? this.trainStep(batch) : this.valStep(batch, collect);
+          } finally {
+            disposeBatch(batch);
+          }
         }
-        for (const name of this.lossStats) meters.get(name)?.update(values[name] ?? NaN, batch.size);
+        for (const name of this.lossStats) meters.get(name)?.update(values[name] ?? NaN, samples.length);
         batchTime.update(now() - end, 1);
         end = now();
         const elapsed = end - start;
