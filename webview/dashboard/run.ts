@@ -27,6 +27,7 @@ import {
 } from '../../src/shared/webview/dashboard';
 import { chartTheme, onThemeChange, seriesColor, type ChartTheme } from '../common/theme';
 import { vscodeApi } from '../common/vscodeApi';
+import { iterAfter, IterSeriesSet } from './iterSeries';
 
 /** Builds the page of one run inside #root and starts talking to the host. */
 export function startRunPage(): void {
@@ -156,12 +157,14 @@ export function startRunPage(): void {
     smooth: boolean;
     log: boolean;
     build: () => SeriesMap;
+    /** build() gives the points as drawn (smoothed and filtered already): used as they are. */
+    prepared?: boolean;
   }
 
   let theme: ChartTheme = chartTheme();
   const charts: ChartBox[] = [];
 
-  function makeChart(id: string, title: string, xLabel: string, opts: { smooth: boolean; log: boolean; extra?: HTMLElement }, build: () => SeriesMap): ChartBox {
+  function makeChart(id: string, title: string, xLabel: string, opts: { smooth: boolean; log: boolean; extra?: HTMLElement; prepared?: boolean }, build: () => SeriesMap): ChartBox {
     const box = el('figure', { class: 'chart', id: `chart-${id}`, 'data-points': '0', 'data-series': '0' });
     const caption = el('figcaption', {}, title);
     if (opts.extra !== undefined) caption.append(' ', opts.extra);
@@ -205,7 +208,7 @@ export function startRunPage(): void {
         },
       },
     });
-    const entry: ChartBox = { id, chart, box, smooth: opts.smooth, log: opts.log, build };
+    const entry: ChartBox = { id, chart, box, smooth: opts.smooth, log: opts.log, build, prepared: opts.prepared };
     charts.push(entry);
     return entry;
   }
@@ -239,9 +242,14 @@ export function startRunPage(): void {
     }
     return m;
   });
-  makeChart('iter', 'Running train losses, current epoch', 'iteration', { smooth: true, log: true }, () => {
+  // The running losses: built once from `iters`, then each delta's points are appended to the
+  // arrays the chart draws (appendIters), smoothed as they come.
+  let iterSet = new IterSeriesSet(0, false);
+  const iterChart = makeChart('iter', 'Running train losses, current epoch', 'iteration', { smooth: true, log: true, prepared: true }, () => {
+    iterSet = new IterSeriesSet(state.smoothing, state.logScale);
+    iterSet.append(iters);
     const m: SeriesMap = new Map();
-    for (const p of iters) for (const [k, v] of Object.entries(p.losses)) push(m, k, p.iter, v);
+    for (const s of iterSet.series.values()) m.set(s.name, s.data);
     return m;
   });
   makeChart('lr', 'Learning rate', 'epoch', { smooth: false, log: true }, () => {
@@ -326,11 +334,11 @@ export function startRunPage(): void {
     const logOn = c.log && state.logScale;
     for (const [name, raw] of series) {
       let data = raw;
-      if (c.smooth && state.smoothing > 0) {
+      if (c.smooth && state.smoothing > 0 && c.prepared !== true) {
         const ys = emaSmooth(raw.map((p) => p.y), state.smoothing);
         data = raw.map((p, j) => ({ x: p.x, y: ys[j] ?? Number.NaN }));
       }
-      if (logOn) data = data.filter((p) => p.y !== null && p.y > 0);
+      if (logOn && c.prepared !== true) data = data.filter((p) => p.y !== null && p.y > 0);
       points = Math.max(points, data.length);
       const color = seriesColor(theme, i++);
       datasets.push({
@@ -347,17 +355,42 @@ export function startRunPage(): void {
     c.chart.data.datasets = datasets;
     styleChart(c);
     c.chart.update('none');
-    if (c.id === 'iter' && unCharted.length > 0) {
-      const now = probeNow();
-      for (const e of unCharted) e.charted = now;
-      unCharted.length = 0;
-    }
+    if (c.id === 'iter') markCharted();
     c.box.setAttribute('data-points', String(points));
     c.box.setAttribute('data-series', String(datasets.length));
     c.box.classList.toggle('empty', points === 0);
     c.box.setAttribute('data-drawn', String(++drawCount));
   }
   let drawCount = 0;
+
+  function markCharted(): void {
+    if (unCharted.length === 0) return;
+    const now = probeNow();
+    for (const e of unCharted) e.charted = now;
+    unCharted.length = 0;
+  }
+
+  /**
+   * A delta's new running-loss points (already in `iters`): appended to the chart's own arrays and
+   * drawn now (the host sends at most 10 messages a second, and an append redraws one chart
+   * without rebuilding its points). A whole rebuild instead when one is due anyway (queued,
+   * settings changed), when the points thinned or restarted, or a new loss appeared.
+   */
+  function appendIters(points: readonly IterPoint[], rebuild: boolean): void {
+    if (dirty.has('iter')) return; // the queued render rebuilds from `iters`
+    const before = iterChart.chart.data.datasets.length;
+    if (rebuild || iterSet.append(points) > 0 || before !== iterSet.series.size) {
+      renderChart(iterChart);
+      return;
+    }
+    const count = iterSet.maxPoints;
+    for (const d of iterChart.chart.data.datasets) d.pointRadius = count > 60 ? 0 : 2;
+    iterChart.chart.update('none');
+    markCharted();
+    iterChart.box.setAttribute('data-points', String(count));
+    iterChart.box.classList.toggle('empty', count === 0);
+    iterChart.box.setAttribute('data-drawn', String(++drawCount));
+  }
 
   let renderQueued = false;
   const dirty = new Set<string>();
@@ -530,12 +563,18 @@ export function startRunPage(): void {
   // ---------------------------------------------------------------------------------------------
   // messages
 
-  /** Keeps the running-loss series bounded: every other point of the older half goes (as the host does). */
-  function thinIters(): void {
+  /**
+   * Keeps the running-loss series bounded: every other point of the older half goes (as the host
+   * does). True when it thinned.
+   */
+  function thinIters(): boolean {
+    let thinned = false;
     while (iters.length > MAX_PAGE_ITERS) {
       const half = Math.floor(iters.length / 2);
       iters = [...iters.slice(0, half).filter((_, i) => i % 2 === 0), ...iters.slice(half)];
+      thinned = true;
     }
+    return thinned;
   }
 
   function apply(message: HostToDashboard): void {
@@ -567,21 +606,37 @@ export function startRunPage(): void {
         invalidate(ALL);
         return;
       case 'delta': {
-        header = message.header;
-        renderHeader();
+        if (message.iters.length > 0) {
+          // First the chart (what the user watches), then the rest of the page.
+          const first = message.iters[0];
+          const current = iters[iters.length - 1];
+          let restart = false;
+          if (first !== undefined && current !== undefined && first.epoch > current.epoch) {
+            // A new epoch: its chart starts afresh.
+            iters = [];
+            restart = true;
+          }
+          // Only points after the newest held (a repeat is never drawn twice).
+          const fresh: IterPoint[] = [];
+          for (const p of message.iters) {
+            const last = iters[iters.length - 1];
+            if (last === undefined || iterAfter(last, p)) {
+              iters.push(p);
+              fresh.push(p);
+            }
+          }
+          probeReceived(fresh);
+          const thinned = thinIters();
+          if (fresh.length > 0 || restart) appendIters(fresh, restart || thinned);
+        }
+        if (JSON.stringify(message.header) !== JSON.stringify(header)) {
+          header = message.header;
+          renderHeader();
+        }
         if (message.epochs.length > 0) {
           for (const e of message.epochs) epochs.set(e.epoch, e);
           invalidate(['loss', 'lr', 'nds', 'tp', 'ap', 'tp-class']);
           if (state.focusEpoch !== null && message.epochs.some((e) => e.epoch === state.focusEpoch)) renderFocus();
-        }
-        if (message.iters.length > 0) {
-          const first = message.iters[0];
-          const current = iters[iters.length - 1];
-          if (first !== undefined && current !== undefined && current.epoch !== first.epoch) iters = [];
-          for (const p of message.iters) iters.push(p);
-          probeReceived(message.iters);
-          thinIters();
-          invalidate(['iter']);
         }
         if (message.checkpoints !== undefined) {
           checkpoints = message.checkpoints;

@@ -29,15 +29,26 @@ import { DashboardTracker, runTitle } from './model';
 import { dashboardTarget } from './target';
 import { registerResume, RESUME_COMMAND, type ResumeDeps } from './resumeCommand';
 import { RunStatusBar } from './statusBar';
+import { LeadingThrottle } from './throttle';
 
 export const OPEN_DASHBOARD_COMMAND = COMMANDS.openDashboard;
 /**
- * Minimum milliseconds between two deltas to one panel: a change after a quiet spell goes at once,
- * changes within the interval go together at its end (a 100 events/s trainer: ~10 points a message;
- * bench/live.ts measured p95 207-237 ms at 100 ms against 605-914 ms at 50 ms, where delivery to
- * the page backs up).
+ * Minimum milliseconds between two deltas to one panel (at most 10 messages a second): a change
+ * after a quiet spell goes at once (leading edge), changes within the interval go together at its
+ * end, and at most MAX_DELTAS_IN_FLIGHT deltas are on their way (LeadingThrottle; a 100 events/s
+ * trainer: ~10 points a message). bench/live.ts measured p95 207-237 ms at 100 ms against
+ * 605-914 ms at 50 ms, where delivery to the page backed up (and at 50 ms again after the page
+ * became incremental: seconds of queued messages at load 8).
  */
-const THROTTLE_MS = 100;
+export const DASHBOARD_THROTTLE_MS = 100;
+/**
+ * Deltas posted to a page and not yet answered by the window (postMessage settles after a round
+ * trip): past this many a further delta waits, so that a transport that cannot keep up (a loaded
+ * machine: bench/live.ts saw 2.5 s of queued messages at load 13) never builds a queue of late
+ * messages; the points wait on the host and go together. Four: at 10 messages a second it engages
+ * only once 400 ms of messages are unanswered, never on a transport that keeps up.
+ */
+const MAX_DELTAS_IN_FLIGHT = 4;
 /** Read-only test hook (bench/live.ts): a file that gets, per delta with points, when it was posted. */
 const LIVE_TRACE = process.env['CFS_LIVE_TRACE'];
 
@@ -58,8 +69,7 @@ class DashboardPanel implements vscode.Disposable {
   private snapshotSent = false;
   /** A snapshot is being prepared (reads the events file): changes wait for it. */
   private snapshotting: Promise<void> | undefined;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private lastSent = 0;
+  private readonly throttle = new LeadingThrottle(DASHBOARD_THROTTLE_MS, () => this.sendDelta(), undefined, MAX_DELTAS_IN_FLIGHT);
   private disposed = false;
   /** Set while the page is ready but the run is not in the store yet (runs load after activation). */
   private awaitingRun = false;
@@ -94,13 +104,19 @@ class DashboardPanel implements vscode.Disposable {
         if (!panel.visible) {
           this.ready = false;
           this.snapshotSent = false;
+          this.throttle.cancel();
         }
+      }),
+      // Every iteration folded live becomes a chart point (the store keeps only the newest).
+      deps.store.onDidFoldIters((id, iters) => {
+        if (id === runId) this.tracker.addIters(iters);
       }),
       deps.store.onDidChange((id) => {
         if (id !== runId) return;
         const r = deps.store.get(runId);
         if (r === undefined) return;
-        // Iteration points are collected even while the page is hidden (the store keeps only the latest).
+        // Iteration points are collected even while the page is hidden (onDidFoldIters above;
+        // observe adds the newest iteration of a run fed otherwise, e.g. re-read from disk).
         this.tracker.observe(r);
         this.retitle(r);
         if (!this.ready) return;
@@ -121,13 +137,14 @@ class DashboardPanel implements vscode.Disposable {
   reveal(focusEpoch: number | null): void {
     this.panel.reveal();
     if (focusEpoch === null) return;
-    if (this.ready && this.snapshotSent) this.post({ type: 'focus', epoch: focusEpoch });
+    if (this.ready && this.snapshotSent) void this.post({ type: 'focus', epoch: focusEpoch });
     else this.pendingFocus = focusEpoch;
   }
 
-  private post(message: HostToDashboard): void {
-    if (this.disposed) return;
-    void this.panel.webview.postMessage(message).then(undefined, () => undefined);
+  /** Posts to the page; the promise settles once the message was handed over (never rejects). */
+  private post(message: HostToDashboard): PromiseLike<unknown> | undefined {
+    if (this.disposed) return undefined;
+    return this.panel.webview.postMessage(message).then(undefined, () => undefined);
   }
 
   private actions(): CheckpointAction[] {
@@ -157,7 +174,7 @@ class DashboardPanel implements vscode.Disposable {
         this.awaitingRun = true;
         this.awaitTimer = setTimeout(() => {
           if (this.deps.store.get(this.runId) === undefined && !this.disposed) {
-            this.post({ type: 'error', message: `Run ${this.runId} is not known in this window (its folder may have been removed).` });
+            void this.post({ type: 'error', message: `Run ${this.runId} is not known in this window (its folder may have been removed).` });
           }
         }, 15_000);
       }
@@ -168,15 +185,18 @@ class DashboardPanel implements vscode.Disposable {
     await this.seedIterations(run);
     if (!this.ready || this.disposed) return;
     const current = this.deps.store.get(this.runId) ?? run;
-    this.post(this.tracker.snapshot(current, this.actions(), this.pendingFocus));
+    void this.post(this.tracker.snapshot(current, this.actions(), this.pendingFocus));
     this.pendingFocus = null;
     this.snapshotSent = true;
-    this.lastSent = Date.now();
+    this.throttle.markSent();
   }
 
-  /** Reads the newest epoch's iteration events back from the run's own events.jsonl (never throws). */
+  /**
+   * Reads the newest epoch's iteration events back from the run's own events.jsonl, once per
+   * epoch: later points come through onDidFoldIters (never throws).
+   */
   private async seedIterations(run: Run): Promise<void> {
-    if (run.runDir === undefined) return;
+    if (run.runDir === undefined || !this.tracker.needsSeed(run)) return;
     try {
       const file = path.join(run.runDir, EVENTS_FILE);
       const stat = await fs.stat(file);
@@ -189,17 +209,20 @@ class DashboardPanel implements vscode.Disposable {
   }
 
   private schedule(): void {
-    if (!this.ready || !this.snapshotSent || this.disposed || this.timer !== undefined) return;
-    const wait = Math.max(0, THROTTLE_MS - (Date.now() - this.lastSent));
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      const run = this.deps.store.get(this.runId);
-      if (run === undefined || !this.ready || !this.snapshotSent) return;
-      const delta = this.tracker.delta(run);
-      this.post(delta);
-      this.lastSent = Date.now();
-      if (LIVE_TRACE && delta.iters.length > 0) void fs.appendFile(LIVE_TRACE, `${JSON.stringify({ t: this.lastSent, iters: delta.iters.map((p) => p.iter) })}\n`).catch(() => undefined);
-    }, wait);
+    if (!this.ready || !this.snapshotSent || this.disposed) return;
+    this.throttle.request();
+  }
+
+  /** The throttle's send: what changed since the last message; its promise counts against MAX_DELTAS_IN_FLIGHT. */
+  private sendDelta(): PromiseLike<unknown> | undefined {
+    const run = this.deps.store.get(this.runId);
+    if (run === undefined || !this.ready || !this.snapshotSent || this.disposed) return undefined;
+    const delta = this.tracker.delta(run);
+    const posted = this.post(delta);
+    if (LIVE_TRACE && delta.iters.length > 0) {
+      void fs.appendFile(LIVE_TRACE, `${JSON.stringify({ t: Date.now(), iters: delta.iters.map((p) => p.iter) })}\n`).catch(() => undefined);
+    }
+    return posted;
   }
 
   private async receive(raw: unknown): Promise<void> {
@@ -247,7 +270,7 @@ class DashboardPanel implements vscode.Disposable {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.throttle.dispose();
     if (this.awaitTimer !== undefined) clearTimeout(this.awaitTimer);
     for (const d of this.disposables) d.dispose();
     this.onDispose();

@@ -17,7 +17,7 @@ import type {
 } from '../../shared/webview/dashboard';
 import { TP_ERRORS } from '../../shared/webview/dashboard';
 import type { EvalMetrics, RunEvent } from '../../shared/protocol/types';
-import type { Run } from '../runs/runStore';
+import type { IterProgress, Run } from '../runs/runStore';
 
 /** Iteration points kept per run (the current epoch only); older points are thinned out. */
 export const MAX_ITER_POINTS = 2000;
@@ -107,62 +107,105 @@ export function checkpointRows(run: Run): CheckpointRow[] {
     }));
 }
 
+/** True when iteration point `b` comes after `a` in training order (a later epoch, or a later iteration of the same one). */
+function after(a: IterPoint, b: { epoch: number; iter: number }): boolean {
+  return b.epoch > a.epoch || (b.epoch === a.epoch && b.iter > a.iter);
+}
+
 /**
  * Per-panel memory of what was sent: epochs by their JSON, the iteration points, the checkpoint
- * list. `observe` records the run's newest train iteration (the store keeps only the latest).
+ * list.
+ *
+ * Iteration points: every train iteration of the run's current epoch, in order, each once. They
+ * come from `addIters` (every iteration the store folds live: RunStore.onDidFoldIters), from
+ * `observe` (the run's newest iteration, for runs fed otherwise) and from `seed` (read back from
+ * the run's events file). A point that is not after the newest one held is a repeat and is
+ * dropped, so the three sources never duplicate a point or put one out of order. At most
+ * MAX_ITER_POINTS are kept: past that, every other point of the older half goes (old points are
+ * thinned, never the newest). What was sent is remembered by the last point sent, so thinning
+ * never resends or skips a point.
  */
 export class DashboardTracker {
   private readonly sentEpochs = new Map<number, string>();
   private sentCheckpoints = '';
   private iters: IterPoint[] = [];
-  private sentIters = 0;
-  private lastIterKey = '';
+  /** The newest point the page has (undefined: none of the held points). */
+  private lastSent: IterPoint | undefined;
+  /** The epoch whose points were read back from the events file (seed), once per epoch. */
+  private seededEpoch: number | undefined;
 
   /** Records the run's current iteration point, if it is a new train iteration. */
   observe(run: Run): void {
     const it = run.iter;
-    if (it === undefined || it.phase !== 'train' || it.epoch === null) return;
-    const key = `${it.epoch}:${it.iter}`;
-    if (key === this.lastIterKey) return;
-    this.lastIterKey = key;
-    const current = this.iters[this.iters.length - 1];
-    if (current !== undefined && current.epoch !== it.epoch) {
-      // A new epoch: the page starts its iteration chart afresh.
-      this.iters = [];
-      this.sentIters = 0;
+    if (it !== undefined) this.addIters([it]);
+  }
+
+  /** Appends the train iterations among `points` that come after the newest point held. */
+  addIters(points: readonly IterProgress[]): void {
+    let added = false;
+    for (const it of points) {
+      if (it.phase !== 'train' || it.epoch === null) continue;
+      const last = this.iters[this.iters.length - 1];
+      if (last !== undefined) {
+        if (!after(last, { epoch: it.epoch, iter: it.iter })) continue; // a repeat or an older point
+        if (last.epoch !== it.epoch) {
+          // A new epoch: the page starts its iteration chart afresh.
+          this.iters = [];
+          this.lastSent = undefined;
+        }
+      }
+      this.iters.push({ epoch: it.epoch, iter: it.iter, numIters: it.num_iters, losses: cleanStats(it.losses) });
+      added = true;
     }
-    this.iters.push({ epoch: it.epoch, iter: it.iter, numIters: it.num_iters, losses: cleanStats(it.losses) });
-    if (this.iters.length > MAX_ITER_POINTS) {
-      // Keep every other point of the older half, so that the chart spans the whole epoch.
+    if (added) this.bound();
+  }
+
+  /** Thins the older half until at most MAX_ITER_POINTS are held. */
+  private bound(): void {
+    while (this.iters.length > MAX_ITER_POINTS) {
       const half = Math.floor(this.iters.length / 2);
-      const thinned = this.iters.slice(0, half).filter((_, i) => i % 2 === 0);
-      const dropped = half - thinned.length;
-      this.iters = [...thinned, ...this.iters.slice(half)];
-      this.sentIters = Math.max(0, this.sentIters - dropped);
+      const kept: IterPoint[] = [];
+      for (let i = 0; i < half; i += 2) kept.push(this.iters[i]!);
+      this.iters = kept.concat(this.iters.slice(half));
     }
   }
 
+  /** The points held, oldest first (a copy). */
+  heldIters(): IterPoint[] {
+    return this.iters.slice();
+  }
+
+  /** Whether the newest epoch's points should be read back from the events file before a snapshot. */
+  needsSeed(run: Run): boolean {
+    return run.epoch !== undefined && this.seededEpoch !== run.epoch;
+  }
+
   /**
-   * Seeds the iteration points of the run's newest epoch from its events (e.g. read back from
-   * events.jsonl when the panel opens after the run was loaded from disk, since the store keeps
-   * only the latest iteration). Does nothing when points for that epoch are already held.
+   * Seeds the iteration points of the run's newest epoch from its events (read back from
+   * events.jsonl when the panel opens, since the store keeps only the latest iteration and this
+   * panel saw only what came after it was created). Merged with the points held: each iteration
+   * once, in order.
    */
   seed(run: Run, events: readonly RunEvent[]): void {
     const epoch = run.epoch;
-    if (epoch === undefined || this.iters.some((p) => p.epoch === epoch)) return;
-    const points: IterPoint[] = [];
+    if (epoch === undefined) return;
+    this.seededEpoch = epoch;
+    const byIter = new Map<number, IterPoint>();
     for (const e of events) {
       if (e.type === 'iter' && e.run === run.id && e.phase === 'train' && e.epoch === epoch) {
-        points.push({ epoch, iter: e.iter, numIters: e.num_iters, losses: cleanStats(e.losses) });
+        byIter.set(e.iter, { epoch, iter: e.iter, numIters: e.num_iters, losses: cleanStats(e.losses) });
       }
     }
-    if (points.length === 0) return;
-    points.sort((a, b) => a.iter - b.iter);
-    const step = Math.ceil(points.length / MAX_ITER_POINTS);
-    this.iters = step > 1 ? points.filter((_, i) => i % step === 0 || i === points.length - 1) : points;
-    this.sentIters = 0;
-    const last = this.iters[this.iters.length - 1];
-    if (last !== undefined) this.lastIterKey = `${last.epoch}:${last.iter}`;
+    if (byIter.size === 0) return;
+    const held = this.iters[this.iters.length - 1];
+    if (held !== undefined && held.epoch > epoch) return; // the run moved on meanwhile
+    if (held !== undefined && held.epoch === epoch) for (const p of this.iters) byIter.set(p.iter, p);
+    const points = [...byIter.values()].sort((a, b) => a.iter - b.iter);
+    // One pass of even decimation for a long file, then the usual bound (which keeps the newest).
+    const step = Math.floor(points.length / MAX_ITER_POINTS);
+    this.iters = step > 1 ? points.filter((_, i) => i % step === 0 || i >= points.length - MAX_ITER_POINTS / 2) : points;
+    this.bound();
+    this.lastSent = undefined;
   }
 
   snapshot(run: Run, actions: CheckpointAction[], focusEpoch: number | null = null): SnapshotMessage {
@@ -172,7 +215,7 @@ export class DashboardTracker {
     for (const e of epochs) this.sentEpochs.set(e.epoch, JSON.stringify(e));
     const checkpoints = checkpointRows(run);
     this.sentCheckpoints = JSON.stringify(checkpoints);
-    this.sentIters = this.iters.length;
+    this.lastSent = this.iters[this.iters.length - 1];
     return { type: 'snapshot', header: headerOf(run), epochs, iters: this.iters.slice(), checkpoints, actions, focusEpoch };
   }
 
@@ -187,8 +230,8 @@ export class DashboardTracker {
         epochs.push(e);
       }
     }
-    const iters = this.iters.slice(this.sentIters);
-    this.sentIters = this.iters.length;
+    const iters = this.unsent();
+    this.lastSent = this.iters[this.iters.length - 1] ?? this.lastSent;
     const message: DeltaMessage = { type: 'delta', header: headerOf(run), epochs, iters };
     const rows = checkpointRows(run);
     const json = JSON.stringify(rows);
@@ -197,6 +240,15 @@ export class DashboardTracker {
       message.checkpoints = rows;
     }
     return message;
+  }
+
+  /** The points held that come after the last one sent (all of them when none was sent). */
+  private unsent(): IterPoint[] {
+    const sent = this.lastSent;
+    if (sent === undefined) return this.iters.slice();
+    let i = this.iters.length;
+    while (i > 0 && after(sent, this.iters[i - 1]!)) i--;
+    return this.iters.slice(i);
   }
 
   /** True when `p` is one of the checkpoints listed for this run (the only paths acted on). */

@@ -156,6 +156,14 @@ export interface Disposable {
 
 export type RunChangeListener = (runId: string) => void;
 
+/**
+ * Every iteration event folded live (apply/applyAll), in the order folded, before the run's
+ * change notification: the store itself keeps only the newest iteration (`Run.iter`), so a
+ * listener that charts every point (the dashboard) collects them here. Not called by `load`
+ * (a run rebuilt from disk), whose events the listener can read back from the run's files.
+ */
+export type RunIterListener = (runId: string, iters: readonly IterProgress[]) => void;
+
 const PHASE_RANK: Record<Phase, number> = { train: 0, val: 1, test: 2 };
 
 function newRun(id: string): MutableRun {
@@ -184,6 +192,7 @@ function positiveInt(value: unknown): number | undefined {
 export class RunStore {
   private readonly runs = new Map<string, MutableRun>();
   private readonly listeners = new Set<RunChangeListener>();
+  private readonly iterListeners = new Set<RunIterListener>();
 
   /** All runs, in no particular order. */
   all(): Run[] {
@@ -201,6 +210,12 @@ export class RunStore {
   onDidChange(listener: RunChangeListener): Disposable {
     this.listeners.add(listener);
     return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  /** Every iteration event folded live, before the change notification (see RunIterListener). */
+  onDidFoldIters(listener: RunIterListener): Disposable {
+    this.iterListeners.add(listener);
+    return { dispose: () => this.iterListeners.delete(listener) };
   }
 
   /** Sets metadata fields on a run, creating it when needed. */
@@ -223,6 +238,7 @@ export class RunStore {
   apply(event: RunEvent): Run {
     const run = this.ensure(event.run);
     fold(run, event);
+    if (event.type === 'iter' && this.iterListeners.size > 0) this.fireIters(run.id, [iterProgress(event)]);
     this.fire(run.id);
     return run;
   }
@@ -230,10 +246,17 @@ export class RunStore {
   /** Folds many events, notifying once per touched run. */
   applyAll(events: readonly RunEvent[]): void {
     const touched = new Set<string>();
+    const iters = this.iterListeners.size > 0 ? new Map<string, IterProgress[]>() : undefined;
     for (const event of events) {
       fold(this.ensure(event.run), event);
       touched.add(event.run);
+      if (iters !== undefined && event.type === 'iter') {
+        let list = iters.get(event.run);
+        if (list === undefined) iters.set(event.run, (list = []));
+        list.push(iterProgress(event));
+      }
     }
+    if (iters !== undefined) for (const [id, list] of iters) this.fireIters(id, list);
     for (const id of touched) this.fire(id);
   }
 
@@ -264,6 +287,16 @@ export class RunStore {
       this.runs.set(id, run);
     }
     return run;
+  }
+
+  private fireIters(id: string, iters: readonly IterProgress[]): void {
+    for (const listener of [...this.iterListeners]) {
+      try {
+        listener(id, iters);
+      } catch {
+        // A failing listener must not break folding or the other listeners.
+      }
+    }
   }
 
   private fire(id: string): void {
@@ -315,6 +348,18 @@ function lastDoneEpoch(run: MutableRun): number {
   return best;
 }
 
+function iterProgress(event: Extract<RunEvent, { type: 'iter' }>): IterProgress {
+  return {
+    phase: event.phase,
+    epoch: event.epoch,
+    iter: event.iter,
+    num_iters: event.num_iters,
+    losses: event.losses,
+    eta_s: event.eta_s,
+    elapsed_s: event.elapsed_s,
+  };
+}
+
 function fold(run: MutableRun, event: RunEvent): void {
   switch (event.type) {
     case 'run_start': {
@@ -344,15 +389,7 @@ function fold(run: MutableRun, event: RunEvent): void {
       break;
     }
     case 'iter': {
-      const progress: IterProgress = {
-        phase: event.phase,
-        epoch: event.epoch,
-        iter: event.iter,
-        num_iters: event.num_iters,
-        losses: event.losses,
-        eta_s: event.eta_s,
-        elapsed_s: event.elapsed_s,
-      };
+      const progress = iterProgress(event);
       if (event.epoch !== null) {
         epochOf(run, event.epoch);
         seeEpoch(run, event.epoch);

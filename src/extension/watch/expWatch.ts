@@ -8,10 +8,20 @@
  */
 
 import * as path from 'node:path';
-import { watch, type FSWatcher } from 'chokidar';
+import type { FSWatcher } from 'chokidar';
 import { loadRuns, type LoadedRun } from '../runs/runLoader';
 import type { RunStore } from '../runs/runStore';
 import { importExpDir, importRoot, type ImportedRun } from './expImport';
+
+/**
+ * chokidar's watch, loaded at the first watch rather than with the extension: a require here
+ * (bundled by esbuild as a lazily run CommonJS module) keeps chokidar and its dependencies' module
+ * bodies out of activation.
+ */
+function chokidarWatch(): typeof import('chokidar').watch {
+  // A deliberate lazy require (see above); the types come from the static type-only import.
+  return (require('chokidar') as typeof import('chokidar')).watch;
+}
 
 export const WATCH_DEBOUNCE_MS = 750;
 
@@ -113,7 +123,7 @@ export class ExpWatch {
     if (this.watchers.has(root) || this.disposed) return;
     const { store, log } = this.options;
     const exp = path.join(root, 'exp');
-    const watcher = watch(root, {
+    const watcher = chokidarWatch()(root, {
       ignoreInitial: true,
       depth: 4,
       usePolling: this.options.usePolling === true,
