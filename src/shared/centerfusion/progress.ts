@@ -24,11 +24,11 @@ import type {
   LogEvent,
   LrChangeEvent,
   OptionsEvent,
-  Stats,
 } from '../protocol/types';
 import { EvalBlock, isEvalStart } from './evalprint';
 import { parsePyKwargs } from './pyliteral';
-import { ProblemList, excerpt, parseCount, parsePyNumber, parseTimedelta, stripAnsi } from './text';
+import { type Update, readCommonUpdate } from './progressline';
+import { ProblemList, excerpt, parseCount, parsePyNumber, parseTimedelta, setOwn, stripAnsi } from './text';
 
 /** CenterFusion's default learning rate (opts.py), used when nothing tells the run's own. */
 export const CENTERFUSION_DEFAULT_LR = 1.25e-4;
@@ -44,6 +44,11 @@ export interface ConsoleAdapterOptions {
   maxLineLength?: number;
   /** How many problem messages are kept (all are counted). Default 200. */
   maxProblems?: number;
+  /**
+   * Read the common progress-update shape with the fast path (progressline.ts). Default true;
+   * false reads every line with the general path (tests compare the two).
+   */
+  fastPath?: boolean;
 }
 
 /** Where an `epoch_start` learning rate came from (the event's extra field `lr_source`). */
@@ -130,24 +135,6 @@ const FRAGMENT = /^[^\s|]{1,200} ?\|(?:[# ]*(?:\| ?)?)?(?:(?:train|val)(?:: ?(?:
 /** `<task>/<exp_id>` alone (task may be a comma list such as tracking,ddd). */
 const BAR_LABEL = /^[a-z_]+(?:,[a-z_]+)*\/[\w.+-]{1,200}$/;
 
-interface Update {
-  phase: string;
-  /** As printed (0 for `--eval` runs); absent for test.py. */
-  epoch: number | null;
-  iter: number;
-  numIters: number;
-  losses: Stats;
-  timings: Record<string, [number, number]>;
-  elapsed?: number;
-  eta?: number;
-  dataCur?: number;
-  dataAvg?: number;
-  net?: number;
-  truncated: boolean;
-  /** Text after the `Net` field that belongs to another line (output glued to the update). */
-  leftover?: string;
-}
-
 function finiteNonNegative(v: number | undefined): number | undefined {
   return v !== undefined && Number.isFinite(v) && v >= 0 ? v : undefined;
 }
@@ -228,11 +215,6 @@ function readField(raw: string, i: number, last: boolean, mayBeCut: boolean, isT
     return;
   }
   if (mayBeCut) u.truncated = true;
-}
-
-function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
-  if (key === '__proto__') Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
-  else obj[key] = value;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -365,6 +347,7 @@ export class ConsoleAdapter {
   readonly unknownSamples: string[] = [];
 
   private readonly maxLine: number;
+  private readonly fastPath: boolean;
   private pending = '';
   /** Length of `pending` already read (a complete update read before its `\r` arrived). */
   private pendingDone = 0;
@@ -381,8 +364,8 @@ export class ConsoleAdapter {
   private trainEpoch: number | null = null;
   /** Epoch of the last update seen, any phase (null for --eval and test.py). */
   private lastEpoch: number | null = null;
-  private lastKey = '';
-  private lastKeyTruncated = false;
+  /** Phase, epoch (as printed), iteration and count of the last update, to skip repeats. */
+  private readonly lastUpdate = { phase: '', epoch: null as number | null, iter: -1, numIters: -1, truncated: false };
 
   private tb: Traceback | null = null;
   private evalBlock: EvalBlock | null = null;
@@ -399,6 +382,7 @@ export class ConsoleAdapter {
     this.maxLine = Number.isFinite(maxLine) ? Math.max(256, Math.floor(maxLine)) : 65536;
     const maxProblems = Number(options.maxProblems ?? 200);
     this.problemList = new ProblemList(Number.isFinite(maxProblems) ? Math.max(0, maxProblems) : 200);
+    this.fastPath = options.fastPath !== false;
     const s = scheduleFrom(options.opts);
     this.lr0 = s.lr0;
     this.lrSteps = s.steps;
@@ -563,6 +547,12 @@ export class ConsoleAdapter {
 
   /** Reads the updates in a line; false when it holds none. */
   private progress(line: string, out: EventBody[], depth: number): boolean {
+    // The common shape (one whole train/val update) first; anything else takes the general path.
+    const fast = this.fastPath ? readCommonUpdate(line) : null;
+    if (fast !== null) {
+      this.emitUpdate(fast, out);
+      return true;
+    }
     const anchors: Array<{ index: number; end: number; m: RegExpExecArray }> = [];
     let from = 0;
     let floor = 0;
@@ -615,13 +605,16 @@ export class ConsoleAdapter {
     const phase = u.phase === 'train' || u.phase === 'val' ? u.phase : 'test';
     // `--eval` runs validate as epoch 0; the protocol's epochs start at 1, so that is "none".
     const epoch = phase === 'test' || u.epoch === null || u.epoch < 1 ? null : u.epoch;
-    const key = `${phase}|${u.epoch}|${u.iter}|${u.numIters}`;
-    if (key === this.lastKey && (u.truncated || !this.lastKeyTruncated)) {
+    const last = this.lastUpdate;
+    if (last.phase === phase && last.epoch === u.epoch && last.iter === u.iter && last.numIters === u.numIters && (u.truncated || !last.truncated)) {
       this.stats.duplicates++;
       return;
     }
-    this.lastKey = key;
-    this.lastKeyTruncated = u.truncated;
+    last.phase = phase;
+    last.epoch = u.epoch;
+    last.iter = u.iter;
+    last.numIters = u.numIters;
+    last.truncated = u.truncated;
     if (u.truncated) {
       this.stats.truncated++;
       this.problemList.add(`line ${this.lineNo + 1}: ${phase} update ${u.iter}/${u.numIters} cut short; read as far as it goes`);

@@ -91,3 +91,9 @@ export class ProblemList {
     return left > 0 ? [...this.messages, `... and ${left} more`] : [...this.messages];
   }
 }
+
+/** Sets a key as an own property, `__proto__` included (a name read from a file is just a name). */
+export function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+  else obj[key] = value;
+}
