@@ -4,12 +4,14 @@
  * bench/train.ts and by test/unit/trainer.backend.test.ts (repeatability, leaks).
  *
  * Backbone: a 3×3 stride-1 convolution, then one 3×3 stride-2 convolution per further entry of
- * `channels`, each followed by batch normalisation (batch statistics, composed from tf.moments)
+ * `channels`, each followed by batch normalisation (batch statistics; the trainer's batchNormTrain)
  * and ReLU. Heads (CenterNet's): 3×3 conv to `headConv` channels + ReLU + 1×1 conv. Losses:
  * CenterNet's focal loss on the sigmoid heatmap, masked L1 on the other heads gathered at the
  * object centres.
  */
 import * as tf from '@tensorflow/tfjs';
+import { batchNormTrain } from '../src/trainer/model/batchnorm';
+import { convRelu } from '../src/trainer/model/layers';
 
 export interface NetConfig {
   inChannels: number;
@@ -94,22 +96,19 @@ export function createBenchNet(cfg: NetConfig, seed: number): BenchNet {
     out: conv(1, cfg.headConv, out, 1, true, name === 'hm' ? -4.6 : 0),
   }));
 
-  const apply = (x: tf.Tensor4D, c: Conv): tf.Tensor4D => {
-    const y = tf.conv2d(x, c.w as tf.Tensor4D, c.stride, 'same');
-    return c.b ? (tf.add(y, c.b) as tf.Tensor4D) : y;
-  };
+  // The trainer's own layers (src/trainer/model): fused convolution + bias + ReLU forward, batch
+  // normalisation with its hand-written gradient.
+  const apply = (x: tf.Tensor4D, c: Conv, activation: 'linear' | 'relu' = 'linear'): tf.Tensor4D =>
+    activation === 'relu' ? convRelu(x, c.w as tf.Tensor4D, c.b ?? null, c.stride) : tf.fused.conv2d({ x, filter: c.w as tf.Tensor4D, strides: c.stride, pad: 'same', bias: c.b });
   return {
     params,
     forward(images) {
       let x = images;
       for (const layer of backbone) {
-        const y = apply(x, layer.conv);
-        const { mean, variance } = tf.moments(y, [0, 1, 2]);
-        const normed = tf.mul(tf.sub(y, mean), tf.rsqrt(tf.add(variance, 1e-5)));
-        x = tf.relu(tf.add(tf.mul(normed, layer.gamma), layer.beta)) as tf.Tensor4D;
+        x = tf.relu(batchNormTrain(apply(x, layer.conv), layer.gamma, layer.beta, 1e-5)) as tf.Tensor4D;
       }
       const out: Record<string, tf.Tensor4D> = {};
-      for (const h of heads) out[h.name] = apply(tf.relu(apply(x, h.hidden)), h.out);
+      for (const h of heads) out[h.name] = apply(apply(x, h.hidden, 'relu'), h.out);
       return out;
     },
     dispose() {

@@ -1,18 +1,19 @@
 /**
  * The building blocks of the networks, written with standard tfjs ops so that they run on every
- * backend: convolutions (tf.conv2d, SAME padding), batch normalisation composed from tf.moments
- * with PyTorch's running statistics, max pooling, nearest-neighbour up-sampling, and a registry
- * that names every parameter (CenterNet's module names) and draws its initial value from a
- * seeded generator.
+ * backend: convolutions (tf.fused.conv2d, SAME padding, bias and ReLU fused), batch
+ * normalisation with a hand-written gradient (./batchnorm.ts) and PyTorch's running statistics,
+ * max pooling, nearest-neighbour up-sampling, and a registry that names every parameter
+ * (CenterNet's module names) and draws its initial value from a seeded generator.
  *
  * One exception for speed: on tfjs's pure-JavaScript 'cpu' backend, whose own convolution
  * gradient kernels cost seconds per step, convolutions go through the patch-matrix path of
  * ops.ts (same numbers to float32 rounding, same determinism). Every other backend gets
- * tf.conv2d itself.
+ * tf.fused.conv2d.
  */
 import { tf } from '../tf';
 import { Rng } from '../prng';
 import { conv1x1 as patchConv1x1, convPatches, im2col } from './ops';
+import { batchNormTrain } from './batchnorm';
 
 /** How a parameter starts: He-uniform, PyTorch's default conv range, zero, one, the hm prior, the depth prior. */
 export type InitKind = 'he' | 'torch' | 'zero' | 'one' | 'prior' | 'depth';
@@ -113,16 +114,51 @@ export function usePatchConvolutions(): boolean {
   return tf.getBackend() === 'cpu';
 }
 
-/** SAME-padded convolution (NHWC, filter [k, k, in, out]) with an optional bias. */
-export function conv(x: tf.Tensor4D, weight: tf.Tensor, bias: tf.Tensor | null, stride: number): tf.Tensor4D {
+/** SAME-padded convolution (NHWC, filter [k, k, in, out]) with an optional bias, then the activation. */
+export function conv(x: tf.Tensor4D, weight: tf.Tensor, bias: tf.Tensor | null, stride: number, activation: 'linear' | 'relu' = 'linear'): tf.Tensor4D {
   const kernel = weight.shape[0];
   if (usePatchConvolutions()) {
     const zero = bias ?? tf.zeros([weight.shape[weight.shape.length - 1]]);
-    if (kernel === 1 && stride === 1) return patchConv1x1(x, weight, zero);
-    return convPatches(im2col(x, kernel, stride), weight, zero);
+    const y = kernel === 1 && stride === 1 ? patchConv1x1(x, weight, zero) : convPatches(im2col(x, kernel, stride), weight, zero);
+    return activation === 'relu' ? (tf.relu(y) as tf.Tensor4D) : y;
   }
-  const y = tf.conv2d(x, weight as tf.Tensor4D, stride, 'same');
-  return bias ? (tf.add(y, bias) as tf.Tensor4D) : y;
+  if (activation === 'relu') return convRelu(x, weight as tf.Tensor4D, bias, stride);
+  // One fused kernel (convolution + bias) forward; its gradient is the same kernels as the
+  // separate ops' (Conv2DBackpropInput / Filter, a sum over N, H, W for the bias).
+  return tf.fused.conv2d({ x, filter: weight as tf.Tensor4D, strides: stride, pad: 'same', bias: bias ?? undefined });
+}
+
+/**
+ * relu(conv(x, w) + b) as the backend's one FusedConv2D kernel, with its gradient written out:
+ * tfjs's own tf.fused.conv2d falls back to three separate ops whenever a gradient is being
+ * recorded and the activation is not linear. Backward: g = dy · [y > 0], then the convolution's
+ * input and filter gradients of g and Σ g over N, H, W for the bias. Backends without FusedConv2D
+ * get the separate ops.
+ */
+export function convRelu(x: tf.Tensor4D, weight: tf.Tensor4D, bias: tf.Tensor | null, stride: number): tf.Tensor4D {
+  if (!tf.getKernel('FusedConv2D', tf.getBackend())) {
+    const y = tf.conv2d(x, weight, stride, 'same');
+    return tf.relu(bias ? tf.add(y, bias) : y) as tf.Tensor4D;
+  }
+  const convAttrs = { strides: stride, pad: 'same', dataFormat: 'NHWC', dilations: 1 } as const;
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const [input, filter, b] = args.slice(0, -1) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor | undefined];
+    const inputs: tf.NamedTensorMap = b ? { x: input, filter, bias: b } : { x: input, filter };
+    const y = tf.engine().runKernel('FusedConv2D', inputs, { ...convAttrs, activation: 'relu' } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+    save([input, filter, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
+        const [sx, sw, sy] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+        const g = tf.mul(dy, tf.step(sy)) as tf.Tensor4D;
+        const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy: g, filter: sw }, { ...convAttrs, inputShape: sx.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+        const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x: sx, dy: g }, { ...convAttrs, filterShape: sw.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+        return b ? [dx, dw, tf.sum(g, [0, 1, 2])] : [dx, dw];
+      },
+    };
+  });
+  return (bias ? op(x, weight, bias) : op(x, weight)) as tf.Tensor4D;
 }
 
 /**
@@ -142,16 +178,15 @@ export function batchNorm(
     const scale = tf.mul(gamma, tf.rsqrt(tf.add(runningVar, BN_EPS)));
     return tf.add(tf.mul(tf.sub(x, runningMean), scale), beta) as tf.Tensor4D;
   }
-  const { mean, variance } = tf.moments(x, [0, 1, 2]);
   const n = x.shape[0] * x.shape[1] * x.shape[2];
-  tf.tidy(() => {
-    // assign() is not recorded on the gradient tape: the running statistics take no gradient.
-    const unbiased = n > 1 ? tf.mul(variance, n / (n - 1)) : variance;
-    runningMean.assign(tf.add(tf.mul(runningMean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
-    runningVar.assign(tf.add(tf.mul(runningVar, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
+  return batchNormTrain(x, gamma, beta, BN_EPS, (mean, variance) => {
+    tf.tidy(() => {
+      // assign() is not recorded on the gradient tape: the running statistics take no gradient.
+      const unbiased = n > 1 ? tf.mul(variance, n / (n - 1)) : variance;
+      runningMean.assign(tf.add(tf.mul(runningMean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
+      runningVar.assign(tf.add(tf.mul(runningVar, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
+    });
   });
-  const normed = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, BN_EPS)));
-  return tf.add(tf.mul(normed, gamma), beta) as tf.Tensor4D;
 }
 
 /** Max pooling, SAME padding (output ceil(size / stride), as the strided convolutions give). */

@@ -131,8 +131,8 @@ export class CenterFusionNetwork implements Network {
   private runHead(head: HeadPlan, x: tf.Tensor4D): tf.Tensor4D {
     let h = x;
     head.layers.forEach((layer, j) => {
-      h = conv(h, this.lookup(layer.weight), layer.bias ? this.lookup(layer.bias) : null, layer.stride);
-      if (j < head.layers.length - 1) h = tf.relu(h) as tf.Tensor4D;
+      // ReLU after every layer but the last, fused into the convolution.
+      h = conv(h, this.lookup(layer.weight), layer.bias ? this.lookup(layer.bias) : null, layer.stride, j < head.layers.length - 1 ? 'relu' : 'linear');
     });
     return h;
   }

@@ -51,7 +51,7 @@ export function tinyBackbone(plan: ParamPlan, downRatio: number): Backbone {
     outChannels: channels + TINY_ROW_CHANNELS,
     forward(images: tf.Tensor4D, p: ParamLookup): tf.Tensor4D {
       let h = images;
-      for (const layer of layers) h = tf.relu(conv(h, p(layer.weight), layer.bias ? p(layer.bias) : null, layer.stride)) as tf.Tensor4D;
+      for (const layer of layers) h = conv(h, p(layer.weight), layer.bias ? p(layer.bias) : null, layer.stride, 'relu');
       return appendRowChannel(h);
     },
   };

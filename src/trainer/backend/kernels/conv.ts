@@ -4,10 +4,11 @@
  * - Conv2DBackpropFilter, which the backend lacks: one convolution of the input (batch and
  *   channels swapped) with dy as the filter (see filterGradient);
  * - Conv2DBackpropInput (also the forward pass of conv2dTranspose), which the backend has as a
- *   plain loop: a 1×1 filter is dy · Wᵀ; otherwise a stride-1 convolution of dy (zeros inserted
- *   between its pixels for stride > 1, padded so the output is the input's size) with the filter
- *   rotated 180° and its channel axes swapped. Cases outside NHWC / dilation 1 / non-negative
- *   padding go to the backend's own kernel.
+ *   plain loop: a 1×1 filter is dy · Wᵀ (Wᵀ transposed in JavaScript); otherwise a stride-1
+ *   convolution of dy (zeros inserted between its pixels for stride > 1) with the filter rotated
+ *   180° and its channel axes swapped, padded by the convolution itself (explicit padding: no
+ *   PadV2 copy) so that the output is the input's size. Cases outside NHWC / dilation 1 /
+ *   non-negative padding go to the backend's own kernel.
  * Both sum in a fixed order, so results are the same bits run after run.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -34,7 +35,9 @@ function convInfo(xShape: Shape4, filterShape: Shape4, a: ConvAttrs): tf.backend
  * convolution of the padded input with channels and batch swapped ([inC, H, W, N]) by dy laid out
  * as a filter ([outH, outW, N, outC]) dilated by the stride. XNNPACK runs it as one large GEMM;
  * it measured 10–70× faster than gathering im2col patches (wasm's Slice and StridedSlice are slow)
- * and multiplying them.
+ * and multiplying them. Also measured slower (2026-11, small net, batch 4): a patch matrix built in
+ * JavaScript times dy on MatMul (the copies into the wasm heap cost more than the GEMM gains), and
+ * folding r output rows into the inner dimension (r·N wide) for r = 2, 4, 8.
  */
 export function filterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: Shape4, a: ConvAttrs): tf.Tensor4D {
   const info = convInfo(x.shape, filterShape, a);
@@ -48,10 +51,11 @@ export function filterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: Sha
   const padRight = needW - w - p.left;
   let xp: tf.Tensor4D = x;
   if (padBottom < 0 || padRight < 0) xp = tf.slice(xp, [0, 0, 0, 0], [-1, h + Math.min(0, padBottom), w + Math.min(0, padRight), -1]);
-  if (p.top || p.left || padBottom > 0 || padRight > 0) xp = tf.pad(xp, [[0, 0], [p.top, Math.max(0, padBottom)], [p.left, Math.max(0, padRight)], [0, 0]]);
   const input = tf.transpose(xp, [3, 1, 2, 0]) as tf.Tensor4D;
   const filter = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D;
-  const out = tf.conv2d(input, filter, 1, 'valid', 'NHWC', [sh, sw]); // [inC, kh, kw, outC]
+  // The padding goes to the convolution (explicit padding), not through a PadV2 copy.
+  const pad: tf.backend_util.ExplicitPadding = [[0, 0], [p.top, Math.max(0, padBottom)], [p.left, Math.max(0, padRight)], [0, 0]];
+  const out = tf.conv2d(input, filter, 1, pad, 'NHWC', [sh, sw]); // [inC, kh, kw, outC]
   return tf.transpose(out, [1, 2, 0, 3]) as tf.Tensor4D;
 }
 
@@ -60,9 +64,11 @@ export function inputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, inputShape: 
   const info = convInfo(inputShape, filter.shape, a);
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow, inHeight: h, inWidth: w } = info;
   const p = info.padInfo;
-  const [, , inC, outC] = filter.shape;
+  const outC = filter.shape[3];
   if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && p.top === 0 && p.left === 0 && oh === h && ow === w) {
-    const dx = tf.matMul(tf.reshape(dy, [-1, outC]), tf.reshape(filter, [inC, outC]), false, true);
+    // dy · Wᵀ with Wᵀ transposed in JavaScript: wasm's MatMul with a transposed operand measured
+    // 2–4× slower than without.
+    const dx = tf.matMul(tf.reshape(dy, [-1, outC]), tf.reshape(rotateSwap(filter), [outC, filter.shape[2]]));
     return tf.reshape(dx, inputShape);
   }
   // Zero-inserted dy has (oh-1)·sh+1 rows; pad it to h+kh-1 rows so a valid kh-row convolution gives h.
@@ -83,9 +89,9 @@ export function inputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, inputShape: 
     after[0] = Math.max(0, after[0]);
     after[1] = Math.max(0, after[1]);
   }
-  if (before[0] || before[1] || after[0] || after[1]) z = tf.pad(z, [[0, 0], [before[0], after[0]], [before[1], after[1]], [0, 0]]);
-  const rotated = rotateSwap(filter);
-  return tf.conv2d(z, rotated, 1, 'valid');
+  // The padding goes to the convolution itself (explicit padding), not through a PadV2 copy.
+  const pad: tf.backend_util.ExplicitPadding = [[0, 0], [before[0], after[0]], [before[1], after[1]], [0, 0]];
+  return tf.conv2d(z, rotateSwap(filter), 1, pad);
 }
 
 /**

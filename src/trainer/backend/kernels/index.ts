@@ -2,7 +2,8 @@
  * Kernels the trainer's backends need for training: found by running tf.grads over every op a
  * CenterNet/DLA network and its losses use (test/unit/trainer.backend.test.ts checks each).
  * - wasm lacks Conv2DBackpropFilter and UnsortedSegmentSum, has Conv2DBackpropInput only as a
- *   slow loop, and computes MaxPoolGrad and batched GatherV2 wrongly;
+ *   slow loop, and computes MaxPoolGrad and batched GatherV2 wrongly; its Sum and Mean over
+ *   leading axes transpose the whole tensor first (replaced by a matrix product);
  * - cpu computes the resize gradients wrongly for non-square images.
  * Registered once per backend, before or after the backend initialises.
  */
@@ -10,10 +11,11 @@ import * as tf from '@tensorflow/tfjs';
 import { registerConvGradients } from './conv';
 import { registerSegmentSum } from './segment';
 import { registerPoolGatherFixes, registerResizeGradFixes } from './pool-resize';
+import { registerLeadingReductions } from './reduce';
 
 /** The kernels this module provides per backend (the test asserts each is registered). */
 export const TRAINING_KERNELS: Record<'wasm' | 'cpu', readonly string[]> = {
-  wasm: ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'UnsortedSegmentSum', 'MaxPoolGrad', 'GatherV2'],
+  wasm: ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'UnsortedSegmentSum', 'MaxPoolGrad', 'GatherV2', 'Sum', 'Mean'],
   cpu: ['ResizeNearestNeighborGrad', 'ResizeBilinearGrad'],
 };
 
@@ -26,6 +28,7 @@ export function registerTrainingKernels(backendName: 'wasm' | 'cpu'): void {
     registerConvGradients(backendName);
     registerSegmentSum(backendName);
     registerPoolGatherFixes(backendName);
+    registerLeadingReductions(backendName);
   } else {
     registerResizeGradFixes(backendName);
   }
