@@ -24,8 +24,8 @@ const resultsDir = join(root, 'bench', 'results');
 const latestFile = join(resultsDir, 'latest.json');
 
 /**
- * Every benchmark, in run order: its file, the arguments (and environment settings) it gets when
- * run with others (alone it gets none, i.e. its full defaults, or what follows `--`) and a time limit.
+ * Every benchmark, in run order: its file, the arguments it gets when run with others (alone it
+ * gets none, i.e. its full defaults, or what follows `--`) and a time limit.
  * The limits keep `npm run bench` under 10 minutes on the project's 2-core machine.
  */
 export const BENCHES = [
@@ -34,11 +34,11 @@ export const BENCHES = [
   { name: 'scale', what: '1,000 runs x 100 epochs, Runs tree, dashboard points', suiteArgs: [], limitS: 120 },
   { name: 'eval', what: 'nuScenes evaluation on a val-sized input', suiteArgs: ['--no-file'], limitS: 150 },
   { name: 'dashboard', what: 'dashboard render in chromium', suiteArgs: [], limitS: 120 },
-  { name: 'load', what: '20 real trainers at once against the host (event-loop delay, memory)', suiteArgs: [], limitS: 120 },
-  // Alone, fuzz runs its full 100,000 cases of each reader; in the suite 25,000 keep it near 45 s.
-  { name: 'fuzz', what: 'seeded fuzzing of the protocol reader and the text adapter', suiteArgs: [], suiteEnv: { CFS_FUZZ_N: '25000' }, limitS: 90 },
+  { name: 'fuzz', what: 'seeded fuzzing of the protocol reader and the text adapter', suiteArgs: [], limitS: 90 },
   { name: 'train', what: 'trainer images/s against PyTorch', suiteArgs: [], limitS: 150 },
   { name: 'live', what: 'live path: trainer event to dashboard chart (code-server + chromium)', suiteArgs: [], limitS: 150 },
+  // Last: its 20 trainers leave the load average high for a minute after they end.
+  { name: 'load', what: '20 real trainers at once against the host (event-loop delay, memory)', suiteArgs: [], limitS: 120 },
 ];
 
 /** The whole suite's time budget (issue #9: `npm run bench` in under 10 minutes), build included. */
@@ -116,12 +116,12 @@ function step(title, cmd, args, { allowFail = false } = {}) {
 }
 
 /** Runs one benchmark process with a time limit; resolves with its exit status. */
-function runOne(file, args, limitS, env = {}) {
+function runOne(file, args, limitS) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--expose-gc', file, ...args], {
       cwd: root,
       stdio: 'inherit',
-      env: { ...process.env, ...env, BENCH_RESULTS_DIR: resultsDir },
+      env: { ...process.env, BENCH_RESULTS_DIR: resultsDir },
     });
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -277,9 +277,7 @@ async function main() {
     const resultFile = join(resultsDir, `${b.name}.json`);
     const before = existsSync(resultFile) ? statSync(resultFile).mtimeMs : 0;
     const started = Date.now();
-    // In the suite a benchmark may get environment settings that size it (never overriding the user's).
-    const env = selected.length === 1 ? {} : Object.fromEntries(Object.entries(b.suiteEnv ?? {}).filter(([k]) => process.env[k] === undefined));
-    const r = await runOne(js, args, limitS, env);
+    const r = await runOne(js, args, limitS);
     const fresh = existsSync(resultFile) && statSync(resultFile).mtimeMs > before ? readJson(resultFile) : undefined;
     let rec = fresh;
     if (r.timedOut) rec = { ...(fresh ?? record(b.name, 'failed')), status: 'failed', reason: `timed out after ${limitS} s` };
