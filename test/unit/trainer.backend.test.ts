@@ -12,17 +12,8 @@ import { findWasmDir, prepareWasm } from '../../src/trainer/backend/wasm';
 import { registerTrainingKernels, TRAINING_KERNELS } from '../../src/trainer/backend/kernels';
 import { unsortedSegmentSum } from '../../src/trainer/backend/kernels/segment';
 import { createBenchNet, benchLoss, makeBenchBatch, SMALL_NET, type NetConfig } from '../../bench/train-net';
+import { values } from './lcgValues';
 
-/** Deterministic values in [-1, 1) (a small LCG; the test must not depend on tfjs's RNG). */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 interface OpCase {
   name: string;

@@ -12,16 +12,8 @@ import { registerTrainingKernels } from '../../src/trainer/backend/kernels';
 import { leadingAxes } from '../../src/trainer/backend/kernels/reduce';
 import { batchNormTrain } from '../../src/trainer/model/batchnorm';
 import { batchNorm, conv } from '../../src/trainer/model/layers';
+import { values } from './lcgValues';
 
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 const size = (s: number[]): number => s.reduce((p, d) => p * d, 1);
 

@@ -4,6 +4,7 @@
 // gradient of the whole batch; and the same program with faults on demand.
 import { tf } from '../../src/trainer/tf';
 import { lossGradients, type ReplicaParam, type ReplicaProgram } from '../../src/trainer/parallel/program';
+import { values } from './lcgValues';
 
 export interface TestChunk {
   /** [n, 6, 6, 2] images. */
@@ -20,16 +21,7 @@ export interface TestConfig {
   initFault?: boolean;
 }
 
-/** Deterministic values in [-1, 1). */
-export function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
+export { values };
 
 export function makeChunk(n: number, seed: number): TestChunk {
   return { x: values(n * 6 * 6 * 2, seed), y: values(n * 6 * 6 * 3, seed + 7), n };
