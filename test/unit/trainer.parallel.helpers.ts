@@ -21,8 +21,6 @@ export interface TestConfig {
   initFault?: boolean;
 }
 
-export { values };
-
 export function makeChunk(n: number, seed: number): TestChunk {
   return { x: values(n * 6 * 6 * 2, seed), y: values(n * 6 * 6 * 3, seed + 7), n };
 }
