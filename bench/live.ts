@@ -58,7 +58,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BrowserContext, FrameLocator, Locator, Page } from 'playwright-core';
 import type * as E2E from '../scripts/e2e-lib.mjs';
-import { pane, rowByLabel, until, webviewFrame } from '../test/e2e/workbench';
+import { openCenterFusion, openPane, rowByLabel, until, webviewFrame } from '../test/e2e/workbench';
 import { fmt, percentile, runMain, type Bench } from './lib';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -283,19 +283,8 @@ async function main(bench: Bench): Promise<void> {
     await p.goto(server.folderUrl(sb.workspace), { waitUntil: 'domcontentloaded', timeout: 60_000 });
 
     // The CenterFusion container, then Train on "demo" (as test/e2e/dashboard-live.test.ts).
-    const icon = p.locator('.part.activitybar a.action-label[aria-label^="CenterFusion"]');
-    await icon.waitFor({ state: 'visible', timeout: 90_000 });
-    const title = p.locator('.part.sidebar .composite.title h2', { hasText: /CenterFusion/i });
-    await until(120_000, async () => {
-      if (await title.isVisible()) return true;
-      await icon.click({ timeout: 20_000 });
-      await title.waitFor({ state: 'visible', timeout: 10_000 });
-      return true;
-    }, async () => 'the CenterFusion container did not open');
-    const configs = pane(p, 'Configs');
-    await configs.waitFor({ state: 'visible', timeout: 30_000 });
-    const header = configs.locator('.pane-header').first();
-    if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+    await openCenterFusion(p);
+    const configs = await openPane(p, 'Configs');
     const row = rowByLabel(configs, 'demo').first();
     await row.waitFor({ state: 'visible', timeout: 60_000 });
     await row.hover();

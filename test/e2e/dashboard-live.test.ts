@@ -12,77 +12,35 @@
 // Pictures: test/e2e/.work/dashboard-live-dark.png and -light.png; with CFS_DOC_IMAGES=1 they are
 // also written to docs/images/dashboard-dark.png and dashboard-light.png (the README's).
 // Failure artifacts: test/e2e/.work/dashboard-live-failure.png.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { BrowserContext, FrameLocator, Locator, Page } from 'playwright-core';
-import type * as E2E from '../../scripts/e2e-lib.mjs';
-import { openPane, rowByLabel, runCommand, Steps, until, webviewFrame } from './workbench';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
+import { openCenterFusion, openPane, rowByLabel, runCommand, until, webviewFrame } from './workbench';
+import { repoRoot, scenario, workDir } from './scenario';
 
-const repoRoot = resolve(__dirname, '..', '..', '..');
-const workDir = join(repoRoot, 'test', 'e2e', '.work');
 const TRAIN_TIMEOUT_MS = Number(process.env.CFS_E2E_TRAIN_TIMEOUT_MS || 300_000);
-const importEsm = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
-
-let lib: typeof E2E;
-let sandbox: E2E.Sandbox | undefined;
-let server: E2E.CodeServer | undefined;
-let context: BrowserContext | undefined;
-let page: Page | undefined;
 const pageErrors: string[] = [];
 
-const steps = new Steps();
-const step = steps.step.bind(steps);
-
-before(async () => {
-  lib = (await importEsm(pathToFileURL(join(repoRoot, 'scripts', 'e2e-lib.mjs')).href)) as typeof E2E;
-  for (const f of ['extension.js', 'cli.js', join('webview', 'dashboard.js')]) {
-    assert.ok(existsSync(join(repoRoot, 'dist', f)), `dist/${f} missing: run node scripts/build.mjs`);
-  }
-  await lib.ensureCodeServer();
-  rmSync(join(workDir, 'dashboard-live-failure.png'), { force: true });
-  sandbox = lib.makeSandbox({ prefix: 'cfs-dlive-' });
+const get = scenario('dashboard-live', {
+  install: 'vsix',
+  needs: ['cli.js', 'webview/dashboard.js'],
+  onPage: (pg) => pg.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`)),
+  cleanup: () => {
+    if (pageErrors.length > 0) console.log(`# page errors:\n${pageErrors.join('\n')}`);
+  },
   // The demo config as the workspace has it; without an --arch it would build CenterFusion's
   // DLA-34, minutes per epoch on a CPU: this test is about the dashboard, so the tiny network.
-  const configFile = join(sandbox.workspace, '.centerfusion', 'configs', 'demo.json');
-  if (existsSync(configFile)) {
+  prepare: (ws) => {
+    const configFile = join(ws, '.centerfusion', 'configs', 'demo.json');
+    if (!existsSync(configFile)) return;
     const config = JSON.parse(readFileSync(configFile, 'utf8')) as { options?: Record<string, unknown> };
     if (config.options !== undefined && config.options['arch'] === undefined) {
       config.options['arch'] = 'tiny';
       writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
     }
-  }
-});
-
-after(async () => {
-  if (steps.failed && page) {
-    mkdirSync(workDir, { recursive: true });
-    await page.screenshot({ path: join(workDir, 'dashboard-live-failure.png') }).catch(() => undefined);
-    if (pageErrors.length > 0) console.log(`# page errors:\n${pageErrors.join('\n')}`);
-  }
-  const problems: string[] = [];
-  if (context) await context.close().catch((e: unknown) => problems.push(`closing the browser: ${String(e)}`));
-  if (server) await server.stop().catch((e: unknown) => problems.push(String(e)));
-  if (sandbox) {
-    let left = lib.processesWith(sandbox.root);
-    for (let i = 0; i < 50 && left.length > 0; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      left = lib.processesWith(sandbox.root);
-    }
-    if (left.length > 0) {
-      // A trainer outlives VS Code on purpose; after a failure one may still train: end it.
-      if (steps.failed && left.every((p) => /\bcli\.js train\b/.test(p.cmdline))) console.log('# ending the trainer of the failed run');
-      else problems.push(`processes left behind: ${left.map((p) => `${p.pid} ${p.cmdline.slice(0, 120)}`).join('; ')}`);
-      for (const p of left) {
-        try { process.kill(p.pid, 'SIGKILL'); } catch { /* already gone */ }
-      }
-    }
-    if (process.env.CFS_KEEP_SANDBOX === '1') console.log(`# sandbox kept: ${sandbox.root}`);
-    else lib.removeSandbox(sandbox);
-  }
-  assert.deepEqual(problems, [], problems.join('\n'));
+  },
 });
 
 /** What the dashboard page shows, read from its DOM (data-* attributes are the page's test hooks). */
@@ -120,37 +78,11 @@ async function statusBarItem(p: Page): Promise<{ item: Locator; text: string } |
   return { item, text: text.replace(/\s+/g, ' ').trim() };
 }
 
-async function openCenterFusion(p: Page): Promise<void> {
-  const icon = p.locator('.part.activitybar a.action-label[aria-label^="CenterFusion"]');
-  await icon.waitFor({ state: 'visible', timeout: 60_000 });
-  // The machine may be busy: a slow workbench takes its time to answer the click.
-  const title = p.locator('.part.sidebar .composite.title h2', { hasText: /CenterFusion/i });
-  await until(120_000, async () => {
-    if (await title.isVisible()) return true;
-    await icon.click({ timeout: 20_000 });
-    await title.waitFor({ state: 'visible', timeout: 10_000 });
-    return true;
-  }, async () => 'the CenterFusion container did not open');
-}
-
 test('dashboard live: train from the sidebar, status bar, live points, checkpoints, epoch highlight, reload', { timeout: TRAIN_TIMEOUT_MS + 240_000 }, async () => {
-  const sb = sandbox!;
-  await step('install the extension', async () => {
-    await lib.installExtension(sb.extensions, { mode: 'vsix', workDir: sb.root, env: sb.env });
-  });
-  server = await step('start code-server', () =>
-    lib.startCodeServer({ userDataDir: sb.userData, extensionsDir: sb.extensions, env: sb.env, logFile: sb.logFile, configFile: sb.config }),
-  );
-  const p = await step('open the workspace in chromium', async () => {
-    context = await lib.launchChromium(sb);
-    const pg = context.pages()[0] ?? (await context.newPage());
-    pg.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
-    page = pg;
-    await pg.goto(server!.folderUrl(sb.workspace), { waitUntil: 'domcontentloaded', timeout: 60_000 });
-    await openCenterFusion(pg);
-    return pg;
-  });
-
+  const s = get();
+  const { step, lib } = s;
+  const p = await s.open();
+  await step('open the CenterFusion container', () => openCenterFusion(p));
   const configs = await step('the Configs view lists "demo"', async () => {
     const pn = await openPane(p, 'Configs');
     await rowByLabel(pn, 'demo').first().waitFor({ state: 'visible', timeout: 60_000 });

@@ -5,72 +5,21 @@
 // selected together, open the comparison (two overlaid curves, lr among the differing options).
 // Needs `node test/e2e/setup.mjs` and built bundles (dist/).
 // Failure artifacts: test/e2e/.work/dashboard-failure.png; success picture: dashboard.png.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { BrowserContext, FrameLocator, Page } from 'playwright-core';
-import type * as E2E from '../../scripts/e2e-lib.mjs';
-import { Steps } from './workbench';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FrameLocator } from 'playwright-core';
+import { openCenterFusion, until } from './workbench';
+import { repoRoot, scenario, workDir } from './scenario';
 
-const repoRoot = resolve(__dirname, '..', '..', '..');
-const workDir = join(repoRoot, 'test', 'e2e', '.work');
-const importEsm = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
-
-let lib: typeof E2E;
-let sandbox: E2E.Sandbox | undefined;
-let server: E2E.CodeServer | undefined;
-let context: BrowserContext | undefined;
-let page: Page | undefined;
-
-const steps = new Steps();
-const step = steps.step.bind(steps);
-
-/** Polls `probe` until it returns a non-undefined value or `ms` pass; `describe` explains a timeout. */
-async function until<T>(ms: number, probe: () => Promise<T | undefined>, describe: () => Promise<string>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(await describe());
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
-
-before(async () => {
-  lib = (await importEsm(pathToFileURL(join(repoRoot, 'scripts', 'e2e-lib.mjs')).href)) as typeof E2E;
-  assert.ok(existsSync(join(repoRoot, 'dist', 'cli.js')), 'dist/cli.js missing: run node scripts/build.mjs');
-  assert.ok(existsSync(join(repoRoot, 'dist', 'webview', 'dashboard.js')), 'dist/webview/dashboard.js missing: run node scripts/build.mjs');
-  await lib.ensureCodeServer();
-  rmSync(join(workDir, 'dashboard-failure.png'), { force: true });
-  sandbox = lib.makeSandbox({ prefix: 'cfs-dash-' });
-});
-
-after(async () => {
-  if (steps.failed && page) {
-    mkdirSync(workDir, { recursive: true });
-    await page.screenshot({ path: join(workDir, 'dashboard-failure.png') }).catch(() => undefined);
-  }
-  const problems: string[] = [];
-  if (context) await context.close().catch((e: unknown) => problems.push(`closing the browser: ${String(e)}`));
-  if (server) await server.stop().catch((e: unknown) => problems.push(String(e)));
-  if (sandbox) {
-    let left = lib.processesWith(sandbox.root);
-    for (let i = 0; i < 50 && left.length > 0; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      left = lib.processesWith(sandbox.root);
-    }
-    if (left.length > 0) problems.push(`processes left behind: ${left.map((p) => p.pid).join(', ')}`);
-    if (process.env.CFS_KEEP_SANDBOX === '1') console.log(`# sandbox kept: ${sandbox.root}`);
-    else lib.removeSandbox(sandbox);
-  }
-  assert.deepEqual(problems, [], problems.join('\n'));
-});
+const get = scenario('dashboard', { install: 'vsix', needs: ['cli.js', 'webview/dashboard.js'] });
 
 test('dashboard: open a finished demo run from its row; header, loss chart and checkpoints', { timeout: 420_000 }, async () => {
-  const sb = sandbox!;
+  const s = get();
+  const { step, lib } = s;
+  const sb = s.sandbox;
   await step('train the demo config twice with the CLI into the sandbox workspace (lr 1e-3, 5e-4)', async () => {
     // Both at once: each is a separate process, so the two cores share the work.
     const train = (expId: string, lr: string): Promise<void> => new Promise((resolveRun, reject) => {
@@ -95,20 +44,8 @@ test('dashboard: open a finished demo run from its row; header, loss chart and c
     // Separate exp_ids: the two runs must not write the same checkpoint files at once.
     await Promise.all([train('demo', '0.001'), train('demo_low_lr', '0.0005')]);
   });
-  await step('install the extension', async () => {
-    await lib.installExtension(sb.extensions, { mode: 'vsix', workDir: sb.root, env: sb.env });
-  });
-  server = await step('start code-server', () =>
-    lib.startCodeServer({ userDataDir: sb.userData, extensionsDir: sb.extensions, env: sb.env, logFile: sb.logFile, configFile: sb.config }),
-  );
-  const p = await step('open the workspace in chromium', async () => {
-    context = await lib.launchChromium(sb);
-    const pg = context.pages()[0] ?? (await context.newPage());
-    page = pg;
-    await pg.goto(server!.folderUrl(sb.workspace), { waitUntil: 'domcontentloaded', timeout: 60_000 });
-    await pg.locator('.part.activitybar a.action-label[aria-label^="CenterFusion"]').click({ timeout: 60_000 });
-    return pg;
-  });
+  const p = await s.open();
+  await step('open the CenterFusion container', () => openCenterFusion(p));
 
   const runs = p.locator('.part.sidebar .pane').filter({ has: p.locator('.pane-header h3.title', { hasText: /^\s*Runs\s*$/i }) });
   await step('click the completed run row', async () => {

@@ -10,10 +10,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseMetricsSummary } from '../../src/shared/eval';
-import { scenario, until, webviewWith } from './formHarness';
+import { scenario, until, webviewWith } from './scenario';
 import { pane, rowByLabel } from './workbench';
 
-const get = scenario('evaluate');
+const get = scenario('evaluate', { needs: ['cli.js'] });
 
 test('right-click a checkpoint → Evaluate → the report opens with that evaluation\'s numbers', { timeout: 540_000 }, async () => {
   const s = get();

@@ -12,12 +12,12 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FrameLocator } from 'playwright-core';
-import { scenario, screenshot, until, webviewWith } from './formHarness';
+import { scenario, screenshot, until, webviewWith } from './scenario';
 
-const get = scenario('form', (ws) => {
+const get = scenario('form', { needs: ['webview/options-form.js'], prepare: (ws) => {
   mkdirSync(join(ws, 'models'), { recursive: true });
   writeFileSync(join(ws, 'models', 'base.ckpt'), 'not really a checkpoint');
-});
+} });
 
 async function textOf(form: FrameLocator, selector: string): Promise<string> {
   return ((await form.locator(selector).first().textContent()) ?? '').trim();

@@ -6,112 +6,49 @@
 // (python3 main.py in the checkout) appears and completes live through the folder watcher.
 // Needs `node test/e2e/setup.mjs`, built bundles (dist/) and python3 on PATH.
 // On failure: test/e2e/.work/python-failure.png and python-failure/ (logs, exp/).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { BrowserContext, Page } from 'playwright-core';
-import type * as E2E from '../../scripts/e2e-lib.mjs';
-import { expandOne, openPane, rowByLabel, Steps } from './workbench';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expandOne, openCenterFusion, openPane, rowByLabel } from './workbench';
+import { repoRoot, scenario } from './scenario';
 
-const repoRoot = resolve(__dirname, '..', '..', '..');
-const workDir = join(repoRoot, 'test', 'e2e', '.work');
 const RUN_TIMEOUT_MS = 60_000;
-const importEsm = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
-
-let lib: typeof E2E;
-let sandbox: E2E.Sandbox | undefined;
-let server: E2E.CodeServer | undefined;
-let context: BrowserContext | undefined;
-let page: Page | undefined;
 let outside: ChildProcess | undefined;
 
-const steps = new Steps();
-const step = steps.step.bind(steps);
-
-
-before(async () => {
-  lib = (await importEsm(pathToFileURL(join(repoRoot, 'scripts', 'e2e-lib.mjs')).href)) as typeof E2E;
-  assert.ok(existsSync(join(repoRoot, 'dist', 'extension.js')), 'dist/extension.js missing: run node scripts/build.mjs');
-  await lib.ensureCodeServer();
-  assert.ok(existsSync(lib.CHROMIUM_PATH), `${lib.CHROMIUM_PATH} missing: run node test/e2e/setup.mjs`);
-  assert.ok(lib.which('python3'), 'python3 is not on PATH');
-  rmSync(join(workDir, 'python-failure.png'), { force: true });
-  rmSync(join(workDir, 'python-failure'), { recursive: true, force: true });
-  sandbox = lib.makeSandbox({ prefix: 'cfs-e2e-py-' });
-  cpSync(join(repoRoot, 'test', 'fixtures', 'python', 'fake_centerfusion'), join(sandbox.workspace, 'fake_centerfusion'), { recursive: true });
-  const config = {
-    name: 'python-fake',
-    task: 'ddd',
-    trainer: { python: '', root: 'fake_centerfusion', script: 'main.py', env: { FAKE_CF_ITER_DELAY: '0.1', FAKE_CF_WORKERS: '1' } },
-    options: { exp_id: 'pyfake', num_epochs: 3, val_intervals: 1, run_dataset_eval: true, num_iters: 10 },
-  };
-  writeFileSync(join(sandbox.workspace, '.centerfusion', 'configs', 'python-fake.json'), `${JSON.stringify(config, null, 2)}\n`);
-  // A past launch already on disk (2 of 2 epochs): imported at start.
-  const old = join(sandbox.workspace, 'fake_centerfusion', 'exp', 'ddd', 'old', 'logs_2025-01-02-10-00');
-  mkdirSync(old, { recursive: true });
-  writeFileSync(join(old, 'opt.txt'), "==> Cmd:\n['main.py', 'ddd', '--exp_id', 'old']\n==> Opt:\n  exp_id: old\n  num_epochs: 2\n");
-  writeFileSync(
-    join(old, 'log.txt'),
-    '2025-01-02-10-20: epoch: 1 |tot 9.000000 | hm 2.000000 | time 20.000000 | \n2025-01-02-10-40: epoch: 2 |tot 8.000000 | hm 1.900000 | time 20.000000 | tot 8.500000 | hm 2.000000 | time 1.000000 | \n',
-  );
-});
-
-after(async () => {
-  if (steps.failed) {
-    mkdirSync(workDir, { recursive: true });
-    if (page) await page.screenshot({ path: join(workDir, 'python-failure.png') }).catch(() => undefined);
-    if (sandbox) {
-      const dest = join(workDir, 'python-failure');
-      mkdirSync(dest, { recursive: true });
-      if (existsSync(sandbox.logFile)) cpSync(sandbox.logFile, join(dest, 'code-server.log'));
-      const logs = join(sandbox.userData, 'logs');
-      if (existsSync(logs)) cpSync(logs, join(dest, 'vscode-logs'), { recursive: true });
-      const exp = join(sandbox.workspace, 'fake_centerfusion', 'exp');
-      if (existsSync(exp)) cpSync(exp, join(dest, 'exp'), { recursive: true });
-    }
-  }
-  const problems: string[] = [];
-  if (outside !== undefined && outside.exitCode === null && outside.signalCode === null) outside.kill('SIGKILL');
-  if (context) await context.close().catch((e: unknown) => problems.push(`closing the browser: ${String(e)}`));
-  if (server) await server.stop().catch((e: unknown) => problems.push(String(e)));
-  if (sandbox) {
-    let left = lib.processesWith(sandbox.root);
-    for (let i = 0; i < 50 && left.length > 0; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      left = lib.processesWith(sandbox.root);
-    }
-    if (left.length > 0) {
-      if (!steps.failed) problems.push(`processes left behind:\n${left.map((p) => `  ${p.pid} ${p.cmdline.slice(0, 200)}`).join('\n')}`);
-      for (const p of left) {
-        try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ }
-      }
-    }
-    if (process.env.CFS_KEEP_SANDBOX === '1') console.log(`# sandbox kept: ${sandbox.root}`);
-    else lib.removeSandbox(sandbox);
-  }
-  assert.deepEqual(problems, [], problems.join('\n'));
+const get = scenario('python', {
+  keepOnFailure: ['fake_centerfusion/exp'],
+  cleanup: () => {
+    if (outside !== undefined && outside.exitCode === null && outside.signalCode === null) outside.kill('SIGKILL');
+  },
+  prepare: (ws) => {
+    cpSync(join(repoRoot, 'test', 'fixtures', 'python', 'fake_centerfusion'), join(ws, 'fake_centerfusion'), { recursive: true });
+    const config = {
+      name: 'python-fake',
+      task: 'ddd',
+      trainer: { python: '', root: 'fake_centerfusion', script: 'main.py', env: { FAKE_CF_ITER_DELAY: '0.1', FAKE_CF_WORKERS: '1' } },
+      options: { exp_id: 'pyfake', num_epochs: 3, val_intervals: 1, run_dataset_eval: true, num_iters: 10 },
+    };
+    writeFileSync(join(ws, '.centerfusion', 'configs', 'python-fake.json'), `${JSON.stringify(config, null, 2)}\n`);
+    // A past launch already on disk (2 of 2 epochs): imported at start.
+    const old = join(ws, 'fake_centerfusion', 'exp', 'ddd', 'old', 'logs_2025-01-02-10-00');
+    mkdirSync(old, { recursive: true });
+    writeFileSync(join(old, 'opt.txt'), "==> Cmd:\n['main.py', 'ddd', '--exp_id', 'old']\n==> Opt:\n  exp_id: old\n  num_epochs: 2\n");
+    writeFileSync(
+      join(old, 'log.txt'),
+      '2025-01-02-10-20: epoch: 1 |tot 9.000000 | hm 2.000000 | time 20.000000 | \n2025-01-02-10-40: epoch: 2 |tot 8.000000 | hm 1.900000 | time 20.000000 | tot 8.500000 | hm 2.000000 | time 1.000000 | \n',
+    );
+  },
 });
 
 test('train a Python config from the sidebar: its run completes with epochs 1..3', { timeout: 300_000 + RUN_TIMEOUT_MS }, async () => {
-  const sb = sandbox!;
-  await step('install the extension', () => lib.installExtension(sb.extensions, { mode: 'link', workDir: sb.root, env: sb.env }));
-  server = await step('start code-server', () =>
-    lib.startCodeServer({ userDataDir: sb.userData, extensionsDir: sb.extensions, env: sb.env, logFile: sb.logFile, configFile: sb.config }),
-  );
-  const p = await step('launch chromium', async () => {
-    context = await lib.launchChromium(sb);
-    page = context.pages()[0] ?? (await context.newPage());
-    return page;
-  });
-  await step('workbench loaded', async () => {
-    await p.goto(server!.folderUrl(sb.workspace), { waitUntil: 'domcontentloaded', timeout: 60_000 });
-    const icon = p.locator('.part.activitybar a.action-label[aria-label^="CenterFusion"]');
-    await icon.waitFor({ state: 'visible', timeout: 60_000 });
-    await icon.click();
-  });
+  const s = get();
+  const { step } = s;
+  const sb = s.sandbox;
+  assert.ok(s.lib.which('python3'), 'python3 is not on PATH');
+  const p = await s.open();
+  await step('the CenterFusion container', () => openCenterFusion(p));
   const [configs, runs, checkpoints] = await step('views', async () => [
     await openPane(p, 'Configs'),
     await openPane(p, 'Runs'),

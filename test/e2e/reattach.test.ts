@@ -6,29 +6,26 @@
 // must say completed.
 // Needs `node test/e2e/setup.mjs` and built bundles (dist/).
 // On failure: test/e2e/.work/reattach-failure.png and reattach-failure/ (logs, exp/).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { BrowserContext, Locator, Page } from 'playwright-core';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Locator, Page } from 'playwright-core';
 import type * as E2E from '../../scripts/e2e-lib.mjs';
-import { expandOne, openPane, rowByLabel, Steps } from './workbench';
+import { expandOne, openPane, rowByLabel } from './workbench';
+import { scenario } from './scenario';
 
-const repoRoot = resolve(__dirname, '..', '..', '..');
-const workDir = join(repoRoot, 'test', 'e2e', '.work');
 const EPOCHS = 15;
 const RUN_TIMEOUT_MS = Number(process.env.CFS_E2E_TRAIN_TIMEOUT_MS || 180_000);
-const importEsm = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
 
-let lib: typeof E2E;
-let sandbox: E2E.Sandbox | undefined;
-let server: E2E.CodeServer | undefined;
-let context: BrowserContext | undefined;
-let page: Page | undefined;
-
-const steps = new Steps();
-const step = steps.step.bind(steps);
+const get = scenario('reattach', {
+  keepOnFailure: ['exp'],
+  prepare: (ws) => {
+    const demo = JSON.parse(readFileSync(join(ws, '.centerfusion', 'configs', 'demo.json'), 'utf8')) as { options: Record<string, unknown> };
+    const config = { name: 'reload', task: 'ddd', trainer: 'builtin', options: { ...demo.options, exp_id: 'reload', num_epochs: EPOCHS, save_point: String(EPOCHS) } };
+    writeFileSync(join(ws, '.centerfusion', 'configs', 'reload.json'), `${JSON.stringify(config, null, 2)}\n`);
+  },
+});
 
 /** Opens the CenterFusion container (after a reload too) and returns its Runs pane. */
 async function runsPane(p: Page): Promise<Locator> {
@@ -98,72 +95,11 @@ async function endsWithin(pid: number, ms: number): Promise<boolean> {
   return true;
 }
 
-before(async () => {
-  lib = (await importEsm(pathToFileURL(join(repoRoot, 'scripts', 'e2e-lib.mjs')).href)) as typeof E2E;
-  assert.ok(existsSync(join(repoRoot, 'dist', 'extension.js')), 'dist/extension.js missing: run node scripts/build.mjs');
-  await lib.ensureCodeServer();
-  assert.ok(existsSync(lib.CHROMIUM_PATH), `${lib.CHROMIUM_PATH} missing: run node test/e2e/setup.mjs`);
-  rmSync(join(workDir, 'reattach-failure.png'), { force: true });
-  rmSync(join(workDir, 'reattach-failure'), { recursive: true, force: true });
-  sandbox = lib.makeSandbox({ prefix: 'cfs-e2e-re-' });
-  const demo = JSON.parse(readFileSync(join(sandbox.workspace, '.centerfusion', 'configs', 'demo.json'), 'utf8')) as { options: Record<string, unknown> };
-  const config = { name: 'reload', task: 'ddd', trainer: 'builtin', options: { ...demo.options, exp_id: 'reload', num_epochs: EPOCHS, save_point: String(EPOCHS) } };
-  writeFileSync(join(sandbox.workspace, '.centerfusion', 'configs', 'reload.json'), `${JSON.stringify(config, null, 2)}\n`);
-});
-
-after(async () => {
-  if (steps.failed) {
-    mkdirSync(workDir, { recursive: true });
-    if (page) await page.screenshot({ path: join(workDir, 'reattach-failure.png') }).catch(() => undefined);
-    if (sandbox) {
-      const dest = join(workDir, 'reattach-failure');
-      mkdirSync(dest, { recursive: true });
-      if (existsSync(sandbox.logFile)) cpSync(sandbox.logFile, join(dest, 'code-server.log'));
-      const logs = join(sandbox.userData, 'logs');
-      if (existsSync(logs)) cpSync(logs, join(dest, 'vscode-logs'), { recursive: true });
-      const exp = join(sandbox.workspace, 'exp');
-      if (existsSync(exp)) cpSync(exp, join(dest, 'exp'), { recursive: true });
-    }
-  }
-  const problems: string[] = [];
-  if (context) await context.close().catch((e: unknown) => problems.push(`closing the browser: ${String(e)}`));
-  if (server) await server.stop().catch((e: unknown) => problems.push(String(e)));
-  if (sandbox) {
-    let left = lib.processesWith(sandbox.root);
-    for (let i = 0; i < 50 && left.length > 0; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      left = lib.processesWith(sandbox.root);
-    }
-    if (left.length > 0) {
-      if (!steps.failed) problems.push(`processes left behind:\n${left.map((p) => `  ${p.pid} ${p.cmdline.slice(0, 200)}`).join('\n')}`);
-      for (const p of left) {
-        try {
-          process.kill(p.pid, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }
-    }
-    if (process.env.CFS_KEEP_SANDBOX === '1') console.log(`# sandbox kept: ${sandbox.root}`);
-    else lib.removeSandbox(sandbox);
-  }
-  assert.deepEqual(problems, [], problems.join('\n'));
-});
-
 test('VS Code reloaded while a run trains: the run is reattached and completes with all its epochs', { timeout: 150_000 + RUN_TIMEOUT_MS }, async () => {
-  const sb = sandbox!;
-  await step('install the extension', () => lib.installExtension(sb.extensions, { mode: 'link', workDir: sb.root, env: sb.env }));
-  server = await step('start code-server', () =>
-    lib.startCodeServer({ userDataDir: sb.userData, extensionsDir: sb.extensions, env: sb.env, logFile: sb.logFile, configFile: sb.config }),
-  );
-  const p = await step('launch chromium', async () => {
-    context = await lib.launchChromium(sb);
-    page = context.pages()[0] ?? (await context.newPage());
-    return page;
-  });
-  await step('workbench loaded', async () => {
-    await p.goto(server!.folderUrl(sb.workspace), { waitUntil: 'domcontentloaded', timeout: 60_000 });
-  });
+  const s = get();
+  const { step } = s;
+  const sb = s.sandbox;
+  const p = await s.open();
   let runs = await step('Runs view', () => runsPane(p));
   await step('click Train on "reload"', async () => {
     const configs = await openPane(p, 'Configs');

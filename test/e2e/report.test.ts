@@ -12,11 +12,11 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseMetricsSummary } from '../../src/shared/eval';
-import { quickOpen, repoRoot, scenario, screenshot, until, webviewWith } from './formHarness';
+import { quickOpen, repoRoot, scenario, screenshot, until, webviewWith } from './scenario';
 
 const FIXTURES = join(repoRoot, 'test', 'fixtures', 'metrics');
 
-const get = scenario('report', (ws) => {
+const get = scenario('report', { needs: ['webview/metrics-report.js'], prepare: (ws) => {
   for (const [from, to] of [
     ['val-a/metrics_summary.json', 'reports/a/metrics_summary.json'],
     ['val-a/metrics_details.json', 'reports/a/metrics_details.json'],
@@ -26,7 +26,7 @@ const get = scenario('report', (ws) => {
     mkdirSync(join(ws, to, '..'), { recursive: true });
     cpSync(join(FIXTURES, from), join(ws, to));
   }
-});
+} });
 
 test('metrics report: NDS and a class row from a file with NaN, curves, Compare With…, a truncated file', { timeout: 240_000 }, async () => {
   const s = get();

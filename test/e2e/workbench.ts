@@ -105,3 +105,16 @@ export async function expandOne(scope: Locator, maxLevel: number, skip: RegExp =
   }
   return false;
 }
+
+/** Opens the CenterFusion container from the activity bar (a busy workbench takes its time to answer the click). */
+export async function openCenterFusion(p: Page): Promise<void> {
+  const icon = p.locator('.part.activitybar a.action-label[aria-label^="CenterFusion"]');
+  await icon.waitFor({ state: 'visible', timeout: 90_000 });
+  const title = p.locator('.part.sidebar .composite.title h2', { hasText: /CenterFusion/i });
+  await until(120_000, async () => {
+    if (await title.isVisible()) return true;
+    await icon.click({ timeout: 20_000 });
+    await title.waitFor({ state: 'visible', timeout: 10_000 });
+    return true;
+  }, async () => 'the CenterFusion container did not open');
+}
