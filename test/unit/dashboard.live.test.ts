@@ -288,14 +288,20 @@ test('page series: a repeated or older point is not drawn twice; the array the c
   assert.deepEqual(set.lastPoint, { epoch: 1, iter: 13 });
 });
 
-test('throttle flow control: no send while the previous one is in flight; what came meanwhile goes once when it settles', async () => {
+/** A 100 ms throttle whose sends stay in flight until the test settles them (flights[i]()). */
+function throttleInFlight(maxInFlight: number): { clock: FakeClock; sent: number[]; flights: (() => void)[]; th: LeadingThrottle } {
   const clock = new FakeClock();
   const sent: number[] = [];
   const flights: (() => void)[] = [];
   const th = new LeadingThrottle(100, () => {
     sent.push(clock.now());
     return new Promise<void>((resolve) => flights.push(resolve));
-  }, clock, 1, 2000);
+  }, clock, maxInFlight, 2000);
+  return { clock, sent, flights, th };
+}
+
+test('throttle flow control: no send while the previous one is in flight; what came meanwhile goes once when it settles', async () => {
+  const { clock, sent, flights, th } = throttleInFlight(1);
   th.request();
   clock.advance(1000);
   assert.deepEqual(sent, [1000]);
@@ -325,13 +331,7 @@ test('throttle flow control: no send while the previous one is in flight; what c
 });
 
 test('throttle flow control with two in flight: the second goes on time, a third waits for one to settle', async () => {
-  const clock = new FakeClock();
-  const sent: number[] = [];
-  const flights: (() => void)[] = [];
-  const th = new LeadingThrottle(100, () => {
-    sent.push(clock.now());
-    return new Promise<void>((resolve) => flights.push(resolve));
-  }, clock, 2, 2000);
+  const { clock, sent, flights, th } = throttleInFlight(2);
   th.request();
   clock.advance(1000);
   th.request();
