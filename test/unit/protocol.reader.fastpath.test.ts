@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { EventReader, type ReadBatch, type ReaderStats } from '../../src/shared/protocol';
+import { readAll } from './readAll';
 
 const enc = new TextEncoder();
 const T = '2026-11-25T21:30:00.123Z';
@@ -18,37 +18,19 @@ function iter(i: number): string {
   return ev('iter', { phase: 'train', epoch: 1, iter: i, num_iters: 100, losses: { tot: 1.5, hm: 0.5 } });
 }
 
-interface Read {
-  batch: ReadBatch;
-  stats: ReaderStats;
-}
-
-function read(chunks: Array<Uint8Array | string>): Read {
-  const reader = new EventReader();
-  const batch: ReadBatch = { events: [], unknown: [], problems: [] };
-  const take = (b: ReadBatch): void => {
-    batch.events.push(...b.events);
-    batch.unknown.push(...b.unknown);
-    batch.problems.push(...b.problems);
-  };
-  for (const c of chunks) take(reader.push(c));
-  take(reader.end());
-  return { batch, stats: reader.stats };
-}
-
 /** The reference: each line pushed as its own string (always the line-by-line path). */
-function lineByLine(lines: readonly string[]): Read {
-  return read(lines.map((l) => `${l}\n`));
+function lineByLine(lines: readonly string[]): ReturnType<typeof readAll> {
+  return readAll(lines.map((l) => `${l}\n`));
 }
 
 /** The fast path: the whole stream as one byte chunk, and again in odd-sized byte chunks. */
 function assertSameAsLineByLine(lines: readonly string[]): void {
   const expected = lineByLine(lines);
   const bytes = enc.encode(lines.map((l) => `${l}\n`).join(''));
-  assert.deepEqual(read([bytes]), expected, 'one chunk');
+  assert.deepEqual(readAll([bytes]), expected, 'one chunk');
   const chunks: Uint8Array[] = [];
   for (let i = 0, size = 7; i < bytes.length; i += size, size = (size * 5) % 97 + 1) chunks.push(bytes.subarray(i, i + size));
-  assert.deepEqual(read(chunks), expected, 'odd chunks');
+  assert.deepEqual(readAll(chunks), expected, 'odd chunks');
 }
 
 describe('EventReader fast path (byte regions)', () => {
@@ -56,7 +38,7 @@ describe('EventReader fast path (byte regions)', () => {
     const lines = [ev('run_start', { task: 'ddd', exp_id: 'x', mode: 'train', argv: [], opts: {}, save_dir: 'exp', backend: 'cpu' })];
     for (let i = 0; i < 50; i++) lines.push(iter(i));
     lines.push(ev('epoch_end', { epoch: 1, train: { tot: 1 }, val: null, time_min: 1 }), ev('future_type', { x: 1 }));
-    const r = read([enc.encode(lines.map((l) => `${l}\n`).join(''))]);
+    const r = readAll([enc.encode(lines.map((l) => `${l}\n`).join(''))]);
     assert.equal(r.batch.events.length, 52);
     assert.equal(r.batch.unknown.length, 1);
     assertSameAsLineByLine(lines);
@@ -64,7 +46,7 @@ describe('EventReader fast path (byte regions)', () => {
 
   it('reports schema errors inside a well-formed region with their own line numbers and excerpts', () => {
     const lines = [iter(0), ev('iter', { phase: 'train', epoch: 0, iter: 1, num_iters: 2, losses: {} }), iter(2), `${ev('epoch_end', { epoch: 1 })}\r`, iter(3)];
-    const r = read([enc.encode(lines.map((l) => `${l}\n`).join(''))]);
+    const r = readAll([enc.encode(lines.map((l) => `${l}\n`).join(''))]);
     assert.deepEqual(
       r.batch.problems.map((p) => [p.line, p.kind]),
       [

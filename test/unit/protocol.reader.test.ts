@@ -12,6 +12,7 @@ import {
   type ReaderStats,
 } from '../../src/shared/protocol';
 import { mulberry32 } from '../../src/shared/random';
+import { readAll } from './readAll';
 
 const enc = new TextEncoder();
 const T = '2026-11-25T21:30:00.123Z';
@@ -20,19 +21,6 @@ function ev(type: string, fields: Record<string, unknown> = {}): string {
   return JSON.stringify({ v: 1, type, run: 'r1', t: T, ...fields });
 }
 
-/** Reads `chunks` with a fresh reader and gathers every batch, including end()'s. */
-function readAll(chunks: Array<Uint8Array | string>, maxLineBytes?: number): { batch: ReadBatch; stats: ReaderStats } {
-  const reader = new EventReader(maxLineBytes === undefined ? {} : { maxLineBytes });
-  const batch: ReadBatch = { events: [], unknown: [], problems: [] };
-  const take = (b: ReadBatch): void => {
-    batch.events.push(...b.events);
-    batch.unknown.push(...b.unknown);
-    batch.problems.push(...b.problems);
-  };
-  for (const c of chunks) take(reader.push(c));
-  take(reader.end());
-  return { batch, stats: reader.stats };
-}
 
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
