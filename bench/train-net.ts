@@ -96,10 +96,14 @@ export function createBenchNet(cfg: NetConfig, seed: number): BenchNet {
     out: conv(1, cfg.headConv, out, 1, true, name === 'hm' ? -4.6 : 0),
   }));
 
-  // The trainer's own layers (src/trainer/model): fused convolution + bias + ReLU forward, batch
-  // normalisation with its hand-written gradient.
+  // As the trainer's own layers (src/trainer/model/layers.ts): fused convolution + bias + ReLU
+  // forward, batch normalisation with its hand-written gradient, the plain op without a bias.
   const apply = (x: tf.Tensor4D, c: Conv, activation: 'linear' | 'relu' = 'linear'): tf.Tensor4D =>
-    activation === 'relu' ? convRelu(x, c.w as tf.Tensor4D, c.b ?? null, c.stride) : tf.fused.conv2d({ x, filter: c.w as tf.Tensor4D, strides: c.stride, pad: 'same', bias: c.b });
+    activation === 'relu'
+      ? convRelu(x, c.w as tf.Tensor4D, c.b ?? null, c.stride)
+      : c.b
+        ? tf.fused.conv2d({ x, filter: c.w as tf.Tensor4D, strides: c.stride, pad: 'same', bias: c.b })
+        : tf.conv2d(x, c.w as tf.Tensor4D, c.stride, 'same');
   return {
     params,
     forward(images) {

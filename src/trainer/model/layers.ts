@@ -123,6 +123,9 @@ export function conv(x: tf.Tensor4D, weight: tf.Tensor, bias: tf.Tensor | null, 
     return activation === 'relu' ? (tf.relu(y) as tf.Tensor4D) : y;
   }
   if (activation === 'relu') return convRelu(x, weight as tf.Tensor4D, bias, stride);
+  // Without a bias, the plain op: its gradient computes dx only when something upstream needs it
+  // (tf.fused.conv2d's computes both, and the first layer's dx, the image's, is never used).
+  if (!bias) return tf.conv2d(x, weight as tf.Tensor4D, stride, 'same');
   // One fused kernel (convolution + bias) forward; its gradient is the same kernels as the
   // separate ops' (Conv2DBackpropInput / Filter, a sum over N, H, W for the bias).
   return tf.fused.conv2d({ x, filter: weight as tf.Tensor4D, strides: stride, pad: 'same', bias: bias ?? undefined });

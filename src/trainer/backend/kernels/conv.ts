@@ -1,10 +1,12 @@
 /**
  * The convolution gradients for the wasm backend, built from the backend's fast kernels
  * (XNNPACK's Conv2D and MatMul):
- * - Conv2DBackpropFilter, which the backend lacks: one convolution of the input (batch and
- *   channels swapped) with dy as the filter (see filterGradient);
+ * - Conv2DBackpropFilter, which the backend lacks: the transposed patch matrix of the input
+ *   times dy (patches.ts), one GEMM; for patch matrices too large to hold (and other backends), one
+ *   convolution of the input (batch and channels swapped) with dy as the filter;
  * - Conv2DBackpropInput (also the forward pass of conv2dTranspose), which the backend has as a
- *   plain loop: a 1×1 filter is dy · Wᵀ (Wᵀ transposed in JavaScript); otherwise a stride-1
+ *   plain loop: a 1×1 filter is dy · Wᵀ (Wᵀ transposed in JavaScript); a strided one on wasm is
+ *   dy · Wᵀ added back onto the pixels each patch read (patches.ts foldPatches); otherwise a stride-1
  *   convolution of dy (zeros inserted between its pixels for stride > 1) with the filter rotated
  *   180° and its channel axes swapped, padded by the convolution itself (explicit padding: no
  *   PadV2 copy) so that the output is the input's size. Cases outside NHWC / dilation 1 /
@@ -13,6 +15,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { composed, input } from './tensors';
+import { heapBackend } from './heap';
+import { foldPatches, maxPatchValues, patchesT, patchValues, type PatchGeometry } from './patches';
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 
@@ -30,19 +34,29 @@ function convInfo(xShape: Shape4, filterShape: Shape4, a: ConvAttrs): tf.backend
 }
 
 /**
- * dW of a convolution, [kh, kw, inC, outC], from NHWC input and dy, as one convolution:
- * dW[ky,kx,ci,co] = Σ_{n,oy,ox} xp[n, oy·s+ky, ox·s+kx, ci] · dy[n,oy,ox,co] is a valid
- * convolution of the padded input with channels and batch swapped ([inC, H, W, N]) by dy laid out
- * as a filter ([outH, outW, N, outC]) dilated by the stride. XNNPACK runs it as one large GEMM;
- * it measured 10–70× faster than gathering im2col patches (wasm's Slice and StridedSlice are slow)
- * and multiplying them. Also measured slower (2026-11, small net, batch 4): a patch matrix built in
- * JavaScript times dy on MatMul (the copies into the wasm heap cost more than the GEMM gains), and
- * folding r output rows into the inner dimension (r·N wide) for r = 2, 4, 8.
+ * dW of a convolution, [kh, kw, inC, outC], from NHWC input and dy:
+ * dW[ky,kx,ci,co] = Σ_{n,oy,ox} xp[n, oy·s+ky, ox·s+kx, ci] · dy[n,oy,ox,co].
+ * On wasm it is Pᵀ · dy with Pᵀ the transposed patch matrix written by JavaScript straight into
+ * the wasm heap (patches.ts) and shared by convolutions of the same input. With the strided input
+ * gradient below, the shared-data Identity and the heap column sums, the small network's step
+ * (bench/train-net.ts, batch 4) went from 409-419 ms to 322-326 ms (2026-11, same machine,
+ * interleaved runs); a head's filter gradient from 18 ms to 10 ms. Building the
+ * patch matrix from wasm's Slice/Concat, or in a JavaScript array copied into the heap, measured
+ * slower than the formulation below, and so did a depthwise convolution with one-hot filters.
+ * Otherwise it is a valid convolution of the padded input with channels and batch swapped
+ * ([inC, H, W, N]) by dy laid out as a filter ([outH, outW, N, outC]) dilated by the stride,
+ * which XNNPACK runs as one GEMM with only the batch as its inner dimension per tap.
  */
 export function filterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: Shape4, a: ConvAttrs): tf.Tensor4D {
   const info = convInfo(x.shape, filterShape, a);
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow } = info;
   const p = info.padInfo;
+  const geometry: PatchGeometry = { kh, kw, sh, sw, top: p.top, left: p.left, outH: oh, outW: ow };
+  if (heapBackend() && x.dtype === 'float32' && patchValues(x.shape, geometry) <= maxPatchValues()) {
+    // Pᵀ · dy: [kh·kw·inC, M] · [M, outC] is dW laid out as [kh, kw, inC, outC].
+    const m = x.shape[0] * oh * ow;
+    return tf.reshape(tf.matMul(patchesT(x, geometry), tf.reshape(dy, [m, filterShape[3]])), filterShape);
+  }
   const [, h, w] = x.shape;
   // Exactly the rows and columns the windows read: padded before, cropped or padded after.
   const needH = (oh - 1) * sh + kh;
@@ -71,6 +85,12 @@ export function inputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, inputShape: 
     const dx = tf.matMul(tf.reshape(dy, [-1, outC]), tf.reshape(rotateSwap(filter), [outC, filter.shape[2]]));
     return tf.reshape(dx, inputShape);
   }
+  if ((sh > 1 || sw > 1) && heapBackend() && dy.dtype === 'float32' && patchValues(inputShape, { kh, kw, sh, sw, top: p.top, left: p.left, outH: oh, outW: ow }) <= maxPatchValues()) {
+    // Strided: dy · Wᵀ gives each output pixel's gradient for its patch ([M, kh·kw·inC]), added
+    // back onto the pixels the patch read (foldPatches); no multiplications by inserted zeros.
+    const cols = tf.matMul(tf.reshape(dy, [-1, outC]), transposedFilter(filter));
+    return foldPatches(cols as tf.Tensor2D, inputShape, { kh, kw, sh, sw, top: p.top, left: p.left, outH: oh, outW: ow });
+  }
   // Zero-inserted dy has (oh-1)·sh+1 rows; pad it to h+kh-1 rows so a valid kh-row convolution gives h.
   const before = [kh - 1 - p.top, kw - 1 - p.left];
   const after = [h + kh - 1 - ((oh - 1) * sh + 1) - before[0], w + kw - 1 - ((ow - 1) * sw + 1) - before[1]];
@@ -92,6 +112,18 @@ export function inputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, inputShape: 
   // The padding goes to the convolution itself (explicit padding), not through a PadV2 copy.
   const pad: tf.backend_util.ExplicitPadding = [[0, 0], [before[0], after[0]], [before[1], after[1]], [0, 0]];
   return tf.conv2d(z, rotateSwap(filter), 1, pad);
+}
+
+/** The filter [kh, kw, in, out] as the matrix Wᵀ [out, kh·kw·in] (one JavaScript pass). */
+export function transposedFilter(filter: tf.Tensor4D): tf.Tensor2D {
+  const [kh, kw, cin, cout] = filter.shape;
+  const rows = kh * kw * cin;
+  const src = filter.dataSync();
+  const dst = new Float32Array(src.length);
+  for (let r = 0; r < rows; r++) {
+    for (let co = 0; co < cout; co++) dst[co * rows + r] = src[r * cout + co];
+  }
+  return tf.tensor2d(dst, [cout, rows]);
 }
 
 /**
