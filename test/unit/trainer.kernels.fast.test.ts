@@ -13,40 +13,8 @@ import { leadingAxes } from '../../src/trainer/backend/kernels/reduce';
 import { batchNormTrain } from '../../src/trainer/model/batchnorm';
 import { batchNorm, conv } from '../../src/trainer/model/layers';
 import { values } from './lcgValues';
+import { assertClose, on, valueAndGrads } from './gradCheck';
 
-
-const size = (s: number[]): number => s.reduce((p, d) => p * d, 1);
-
-/** Value and input gradients of sum(f(xs) · r) for a fixed r. */
-function valueAndGrads(shapes: number[][], seed: number, f: (...xs: tf.Tensor[]) => tf.Tensor): Float32Array[] {
-  return tf.tidy(() => {
-    const inputs = shapes.map((s, i) => tf.tensor(values(size(s), seed + i), s));
-    const loss = (...xs: tf.Tensor[]): tf.Scalar => {
-      const y = f(...xs);
-      return tf.sum(tf.mul(y, tf.tensor(values(y.size, seed + 99), y.shape))) as tf.Scalar;
-    };
-    const { value, grads } = tf.valueAndGrads(loss)(inputs);
-    return [value.dataSync() as Float32Array, ...grads.map((g) => g.dataSync() as Float32Array)];
-  });
-}
-
-function assertClose(actual: Float32Array[], expected: Float32Array[], what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: count`);
-  actual.forEach((a, k) => {
-    const e = expected[k];
-    assert.equal(a.length, e.length, `${what}[${k}]: length`);
-    let scale = 1;
-    for (const v of e) scale = Math.max(scale, Math.abs(v));
-    for (let i = 0; i < e.length; i++) {
-      assert.ok(Math.abs(a[i] - e[i]) <= 1e-4 * scale, `${what} output ${k} [${i}]: ${a[i]} vs ${e[i]} (scale ${scale})`);
-    }
-  });
-}
-
-async function on<T>(name: string, f: () => T): Promise<T> {
-  assert.ok(await tf.setBackend(name), `backend ${name} did not initialise`);
-  return f();
-}
 
 /** tfjs's own composition of training-mode batch normalisation (what batchNormTrain replaces). */
 function composedBatchNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor {

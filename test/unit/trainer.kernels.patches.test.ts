@@ -11,6 +11,7 @@ import { prepareWasm } from '../../src/trainer/backend/wasm';
 import { registerTrainingKernels } from '../../src/trainer/backend/kernels';
 import { addPatches, fillPatchesT, MAX_PATCH_VALUES, patchMatricesBuilt, setMaxPatchValues, type PatchGeometry } from '../../src/trainer/backend/kernels/patches';
 import { values } from './lcgValues';
+import { assertClose, on, valueAndGrads } from './gradCheck';
 
 const size = (s: readonly number[]): number => s.reduce((p, d) => p * d, 1);
 
@@ -48,34 +49,6 @@ const GEOMETRIES: Array<[string, number[], number, number, 'same' | 'valid' | nu
   ['1x1 s2', [2, 6, 7, 5], 1, 2, 'same'],
   ['4x4 s1 same (asymmetric padding)', [1, 7, 6, 2], 4, 1, 'same'],
 ];
-
-async function on<T>(name: string, f: () => T): Promise<T> {
-  assert.ok(await tf.setBackend(name), `backend ${name} did not initialise`);
-  return f();
-}
-
-/** Value and input gradients of sum(f(xs) · r) for a fixed r. */
-function valueAndGrads(shapes: number[][], seed: number, f: (...xs: tf.Tensor[]) => tf.Tensor): Float32Array[] {
-  return tf.tidy(() => {
-    const inputs = shapes.map((s, i) => tf.tensor(values(size(s), seed + i), s));
-    const loss = (...xs: tf.Tensor[]): tf.Scalar => {
-      const y = f(...xs);
-      return tf.sum(tf.mul(y, tf.tensor(values(y.size, seed + 99), y.shape))) as tf.Scalar;
-    };
-    const { value, grads } = tf.valueAndGrads(loss)(inputs);
-    return [value.dataSync() as Float32Array, ...grads.map((g) => g.dataSync() as Float32Array)];
-  });
-}
-
-function assertClose(actual: Float32Array[], expected: Float32Array[], what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: count`);
-  actual.forEach((a, k) => {
-    const e = expected[k];
-    let scale = 1;
-    for (const v of e) scale = Math.max(scale, Math.abs(v));
-    for (let i = 0; i < e.length; i++) assert.ok(Math.abs(a[i] - e[i]) <= 1e-4 * scale, `${what} output ${k} [${i}]: ${a[i]} vs ${e[i]} (scale ${scale})`);
-  });
-}
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
