@@ -1,10 +1,13 @@
 /**
  * Shared by the wasm kernel tests: value and input gradients of a loss on the current backend,
- * compared between backends with a tolerance scaled to the expected values, and a backend switch.
+ * compared between backends with a tolerance scaled to the expected values, a backend switch, and
+ * the setup both backends need.
  */
 import assert from 'node:assert/strict';
 
 import { tf } from '../../src/trainer/tf';
+import { prepareWasm } from '../../src/trainer/backend/wasm';
+import { registerTrainingKernels } from '../../src/trainer/backend/kernels';
 import { values } from './lcgValues';
 
 const size = (s: readonly number[]): number => s.reduce((p, d) => p * d, 1);
@@ -40,4 +43,12 @@ export function assertClose(actual: Float32Array[], expected: Float32Array[], wh
 export async function on<T>(name: string, f: () => T): Promise<T> {
   assert.ok(await tf.setBackend(name), `backend ${name} did not initialise`);
   return f();
+}
+
+/** Makes the wasm backend loadable and registers the trainer's kernels on wasm and cpu. */
+export async function prepareWasmAndCpu(): Promise<void> {
+  assert.ok(prepareWasm(), 'the .wasm binaries are found');
+  await import('@tensorflow/tfjs-backend-wasm');
+  registerTrainingKernels('wasm');
+  registerTrainingKernels('cpu');
 }

@@ -7,13 +7,11 @@ import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { tf } from '../../src/trainer/tf';
-import { prepareWasm } from '../../src/trainer/backend/wasm';
-import { registerTrainingKernels } from '../../src/trainer/backend/kernels';
 import { leadingAxes } from '../../src/trainer/backend/kernels/reduce';
 import { batchNormTrain } from '../../src/trainer/model/batchnorm';
 import { batchNorm, conv } from '../../src/trainer/model/layers';
 import { values } from './lcgValues';
-import { assertClose, on, valueAndGrads } from './gradCheck';
+import { assertClose, on, prepareWasmAndCpu, valueAndGrads } from './gradCheck';
 
 
 /** tfjs's own composition of training-mode batch normalisation (what batchNormTrain replaces). */
@@ -23,12 +21,7 @@ function composedBatchNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.
 }
 
 describe('fast training ops on wasm', () => {
-  before(async () => {
-    assert.ok(prepareWasm(), 'the .wasm binaries are found');
-    await import('@tensorflow/tfjs-backend-wasm');
-    registerTrainingKernels('wasm');
-    registerTrainingKernels('cpu');
-  });
+  before(prepareWasmAndCpu);
 
   it('recognises leading-axis reductions only', () => {
     assert.equal(leadingAxes([0, 1, 2], 4), 3);

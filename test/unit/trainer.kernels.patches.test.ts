@@ -7,11 +7,9 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { tf } from '../../src/trainer/tf';
-import { prepareWasm } from '../../src/trainer/backend/wasm';
-import { registerTrainingKernels } from '../../src/trainer/backend/kernels';
 import { addPatches, fillPatchesT, MAX_PATCH_VALUES, patchMatricesBuilt, setMaxPatchValues, type PatchGeometry } from '../../src/trainer/backend/kernels/patches';
 import { values } from './lcgValues';
-import { assertClose, on, valueAndGrads } from './gradCheck';
+import { assertClose, on, prepareWasmAndCpu, valueAndGrads } from './gradCheck';
 
 const size = (s: readonly number[]): number => s.reduce((p, d) => p * d, 1);
 
@@ -82,12 +80,7 @@ describe('patch matrices (pure loops)', () => {
 });
 
 describe('convolution gradients through patch matrices on wasm', () => {
-  before(async () => {
-    assert.ok(prepareWasm(), 'the .wasm binaries are found');
-    await import('@tensorflow/tfjs-backend-wasm');
-    registerTrainingKernels('wasm');
-    registerTrainingKernels('cpu');
-  });
+  before(prepareWasmAndCpu);
   after(() => setMaxPatchValues(MAX_PATCH_VALUES));
 
   for (const [name, shape, k, stride, pad] of GEOMETRIES) {
